@@ -1,0 +1,200 @@
+//! The live password checklist: the seed's rules, each ticked on or off as the student
+//! types, computed by the same [`check_password`] the server runs before storing.
+//! Without JavaScript it shows the server's verdict after a refused submit.
+
+use leptos::prelude::*;
+
+use crate::domain::password::{
+    check_password, CharacterTypes, PasswordOwner, PasswordPolicy, RuleId, Violation,
+};
+use crate::i18n::*;
+
+/// How one row of the checklist looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    /// Nothing typed yet.
+    Pending,
+    Met,
+    NotMet,
+}
+
+impl Status {
+    fn class(self) -> &'static str {
+        match self {
+            Status::Pending => "rule rule--pending",
+            Status::Met => "rule rule--met",
+            Status::NotMet => "rule rule--unmet",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Met => "met",
+            Status::NotMet => "unmet",
+        }
+    }
+}
+
+#[component]
+pub fn RuleChecklist(
+    /// What is typed in "New Password" now.
+    password: Signal<String>,
+    owner: PasswordOwner,
+    policy: PasswordPolicy,
+    /// The server's refusal of the last submit, if any (the no-JavaScript path).
+    server_violations: Signal<Option<Vec<Violation>>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let violations: Memo<Option<Vec<Violation>>> = Memo::new(move |_| {
+        let typed = password.get();
+        if typed.is_empty() {
+            server_violations.get()
+        } else {
+            Some(check_password(&typed, &owner, &policy))
+        }
+    });
+    let status = move |rule: RuleId| match violations.get() {
+        None => Status::Pending,
+        Some(list) if list.iter().any(|v| v.rule() == rule) => Status::NotMet,
+        Some(_) => Status::Met,
+    };
+    let types = move || match violations.get() {
+        None => None,
+        Some(list) => Some(
+            list.iter()
+                .find_map(|v| match v {
+                    Violation::TooFewCharacterTypes { present, .. } => Some(*present),
+                    _ => None,
+                })
+                .unwrap_or_else(|| {
+                    let typed = password.get();
+                    if typed.is_empty() {
+                        // Accepted by the server: all required types were present.
+                        CharacterTypes {
+                            uppercase: true,
+                            lowercase: true,
+                            number: true,
+                            symbol: true,
+                        }
+                    } else {
+                        CharacterTypes::of(&typed)
+                    }
+                }),
+        ),
+    };
+    let type_status = move |pick: fn(CharacterTypes) -> bool| match types() {
+        None => Status::Pending,
+        Some(t) if pick(t) => Status::Met,
+        Some(_) => Status::NotMet,
+    };
+    let name_parts = move || {
+        violations.get().and_then(|list| {
+            list.into_iter().find_map(|v| match v {
+                Violation::ContainsNamePart { parts } => Some(parts.join("”, “")),
+                _ => None,
+            })
+        })
+    };
+    let extra = move |rule: RuleId| status(rule) == Status::NotMet;
+    let unmet_count = move || {
+        violations
+            .get()
+            .map(|list| list.iter().filter(|v| v.rule() != RuleId::ConfirmMatches).count())
+    };
+    let min = policy.min_length;
+    let max = policy.max_length;
+
+    view! {
+        <ul class="rules" data-testid="password-rules">
+            <li class="rule rule--info" data-rule="case_sensitive">
+                {t!(i18n, rules.case_sensitive)}
+            </li>
+            <RuleRow rule="min_length" status=Signal::derive(move || status(RuleId::MinLength))>
+                {t!(i18n, rules.min_length, min = min)}
+            </RuleRow>
+            <Show when=move || extra(RuleId::MaxLength)>
+                <RuleRow rule="max_length" status=Signal::derive(move || status(RuleId::MaxLength))>
+                    {t!(i18n, rules.max_length, max = max)}
+                </RuleRow>
+            </Show>
+            <RuleRow
+                rule="first_character"
+                status=Signal::derive(move || status(RuleId::FirstCharacter))
+            >
+                {t!(i18n, rules.first_character)}
+            </RuleRow>
+            <RuleRow rule="no_name_part" status=Signal::derive(move || status(RuleId::NoNamePart))>
+                {t!(i18n, rules.no_name_part)}
+                {move || {
+                    name_parts()
+                        .map(|parts| {
+                            view! {
+                                <span class="rule__detail" data-testid="name-part">
+                                    " "
+                                    {t!(i18n, rules.name_part_found, parts = parts)}
+                                </span>
+                            }
+                        })
+                }}
+            </RuleRow>
+            <RuleRow
+                rule="character_types"
+                status=Signal::derive(move || status(RuleId::CharacterTypes))
+            >
+                {t!(i18n, rules.character_types)}
+                <ul class="rules rules--nested">
+                    <RuleRow rule="uppercase" status=Signal::derive(move || type_status(|t| t.uppercase))>
+                        {t!(i18n, rules.uppercase)}
+                    </RuleRow>
+                    <RuleRow rule="lowercase" status=Signal::derive(move || type_status(|t| t.lowercase))>
+                        {t!(i18n, rules.lowercase)}
+                    </RuleRow>
+                    <RuleRow rule="number" status=Signal::derive(move || type_status(|t| t.number))>
+                        {t!(i18n, rules.number)}
+                    </RuleRow>
+                    <RuleRow rule="symbol" status=Signal::derive(move || type_status(|t| t.symbol))>
+                        {t!(i18n, rules.symbol)}
+                    </RuleRow>
+                </ul>
+            </RuleRow>
+            <Show when=move || extra(RuleId::NotCommon)>
+                <RuleRow rule="not_common" status=Signal::derive(move || status(RuleId::NotCommon))>
+                    {t!(i18n, rules.not_common)}
+                </RuleRow>
+            </Show>
+            <Show when=move || extra(RuleId::NotCurrent)>
+                <RuleRow rule="not_current" status=Signal::derive(move || status(RuleId::NotCurrent))>
+                    {t!(i18n, rules.not_current)}
+                </RuleRow>
+            </Show>
+        </ul>
+        <p class="rules-summary" aria-live="polite" data-testid="rules-summary">
+            {move || {
+                match unmet_count() {
+                    None => None,
+                    Some(0) => Some(t!(i18n, change.summary_ok).into_any()),
+                    Some(count) => Some(t!(i18n, change.summary_missing, count = count).into_any()),
+                }
+            }}
+        </p>
+    }
+}
+
+#[component]
+fn RuleRow(rule: &'static str, status: Signal<Status>, children: Children) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <li class=move || status.get().class() data-rule=rule data-status=move || status.get().name()>
+            <span class="rule__icon" aria-hidden="true"></span>
+            <span class="visually-hidden">
+                {move || match status.get() {
+                    Status::Met => Some(t!(i18n, change.met).into_any()),
+                    Status::NotMet => Some(t!(i18n, change.not_met).into_any()),
+                    Status::Pending => None,
+                }}
+            </span>
+            <span class="rule__text">{children()}</span>
+        </li>
+    }
+}

@@ -1,0 +1,63 @@
+//! Maps the domain's ids (questions, rules, problems, errors) to translated text.
+//! Keys are checked at compile time, so a renamed key fails the build, not a screen.
+
+use crate::api::error::AppError;
+use crate::domain::answers::{AnswerProblem, QuestionId};
+use crate::i18n::*;
+
+pub fn question_text(locale: Locale, question: QuestionId) -> &'static str {
+    match question {
+        QuestionId::Food => td_string!(locale, questions.food),
+        QuestionId::Fruit => td_string!(locale, questions.fruit),
+        QuestionId::Dessert => td_string!(locale, questions.dessert),
+        QuestionId::Drink => td_string!(locale, questions.drink),
+        QuestionId::IceCream => td_string!(locale, questions.ice_cream),
+        QuestionId::Breakfast => td_string!(locale, questions.breakfast),
+        QuestionId::Animal => td_string!(locale, questions.animal),
+        QuestionId::Bird => td_string!(locale, questions.bird),
+        QuestionId::SeaCreature => td_string!(locale, questions.sea_creature),
+        QuestionId::Insect => td_string!(locale, questions.insect),
+        QuestionId::DreamPet => td_string!(locale, questions.dream_pet),
+        QuestionId::CartoonCharacter => td_string!(locale, questions.cartoon_character),
+        QuestionId::Colour => td_string!(locale, questions.colour),
+        QuestionId::Sport => td_string!(locale, questions.sport),
+        QuestionId::Instrument => td_string!(locale, questions.instrument),
+        QuestionId::Game => td_string!(locale, questions.game),
+        QuestionId::Hobby => td_string!(locale, questions.hobby),
+        QuestionId::Place => td_string!(locale, questions.place),
+    }
+}
+
+pub fn answer_problem_text(locale: Locale, problem: &AnswerProblem) -> String {
+    match problem {
+        AnswerProblem::QuestionNotChosen { .. } => {
+            td_string!(locale, setup.problems.question_not_chosen).to_string()
+        }
+        AnswerProblem::Empty { .. } => td_string!(locale, setup.problems.empty).to_string(),
+        AnswerProblem::TooShort { min, .. } => {
+            td_string!(locale, setup.problems.too_short, min = *min)
+        }
+        AnswerProblem::TooLong { max, .. } => {
+            td_string!(locale, setup.problems.too_long, max = *max)
+        }
+        AnswerProblem::Trivial { .. } => td_string!(locale, setup.problems.trivial).to_string(),
+        AnswerProblem::IsName { .. } => td_string!(locale, setup.problems.is_name).to_string(),
+        AnswerProblem::Repeated { same_as, .. } => {
+            td_string!(locale, setup.problems.repeated, n = same_as + 1)
+        }
+    }
+}
+
+/// The message for errors that are not about a particular field.
+pub fn error_text(locale: Locale, error: &AppError) -> &'static str {
+    match error {
+        AppError::InvalidCredentials => td_string!(locale, sign_in.invalid),
+        AppError::SessionEnded => td_string!(locale, errors.session_ended),
+        AppError::WrongStep { .. } => td_string!(locale, errors.wrong_step),
+        AppError::Busy => td_string!(locale, errors.busy),
+        AppError::BadRequest => td_string!(locale, errors.bad_request),
+        AppError::AnswersRefused(_) | AppError::PasswordRefused(_) | AppError::Internal => {
+            td_string!(locale, errors.internal)
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure rules of the portal: no Leptos, database or web-server types in here, so the
+//! same code runs in the browser (wasm) and on the server and is tested on its own.
+
+pub mod answers;
+pub mod journey;
+pub mod login_id;
+pub mod password;
+pub mod secret;

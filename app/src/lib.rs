@@ -1,0 +1,110 @@
+//! The portal's shared Leptos crate: the pages of the first-login journey, the server
+//! functions they call, and the pure rules both sides run.
+//!
+//! - [`domain`]: pure rules (password policy, answers, step machine), no framework types.
+//! - [`api`]: `#[server]` functions and the errors they may return.
+//! - [`pages`] and [`components`]: one component per journey screen, shared widgets.
+//! - `ssr` (server build only): the ports the server implements and the services.
+
+pub mod api;
+pub mod components;
+pub mod domain;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
+
+use leptos::prelude::*;
+use leptos_i18n::context::CookieOptions;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use crate::i18n::*;
+use crate::pages::{
+    ChangePasswordPage, ConfirmQuestionsPage, ForgotPasswordPage, NotFoundPage,
+    PasswordChangedPage, PortalPage, QuestionsSavedPage, SetupQuestionsPage, SignInPage,
+    SsprHomePage,
+};
+
+/// The output name the build gives the wasm, JS and CSS bundles under `/pkg`.
+pub const OUTPUT_NAME: &str = "school-portal";
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let cookie_options = CookieOptions::<Locale>::default()
+        .path("/")
+        .max_age(365_i64 * 24 * 3600 * 1000);
+    mark_hydrated();
+    view! {
+        <I18nContextProvider cookie_options=cookie_options>
+            <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
+            <Title text="MIMS Portal" />
+            <Router>
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                    <Route path=path!("/sspr") view=SsprHomePage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/sspr/setup-questions")
+                        view=SetupQuestionsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/sspr/confirm-questions")
+                        view=ConfirmQuestionsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/sspr/questions-saved")
+                        view=QuestionsSavedPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/sspr/change-password")
+                        view=ChangePasswordPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/sspr/password-changed")
+                        view=PasswordChangedPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/portal") view=PortalPage ssr=SsrMode::Async />
+                </Routes>
+            </Router>
+        </I18nContextProvider>
+    }
+}
+
+/// Marks `<body data-hydrated>` once the wasm has taken over, so browser tests (and
+/// styles) can tell a hydrated page from server-rendered HTML.
+fn mark_hydrated() {
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}

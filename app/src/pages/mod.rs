@@ -1,0 +1,507 @@
+//! One component per screen of the seed guide's journey. Every form is a real
+//! `<form>` posting to a server function, so the journey completes without
+//! JavaScript; hydration adds the live checklist, the countdown and the wait state.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::error::AppError;
+use crate::api::{ChangePassword, ConfirmQuestions, JourneyView, SetupQuestions, SignIn};
+use crate::components::checklist::RuleChecklist;
+use crate::components::text::{answer_problem_text, question_text};
+use crate::components::{ErrorSummary, JourneyGate, SignOutButton, SsprFrame};
+use crate::domain::answers::{AnswerProblem, ChosenQuestion, QUESTION_COUNT, QUESTION_LISTS};
+use crate::domain::journey::Step;
+use crate::domain::password::Violation;
+use crate::i18n::*;
+
+/// The error of the last submit, unless it is one the page shows next to a field.
+fn general_error<S>(value: S) -> impl Fn() -> Option<AppError> + Copy
+where
+    S: Get<Value = Option<Result<(), AppError>>> + Copy + 'static,
+{
+    move || match value.get() {
+        Some(Err(AppError::AnswersRefused(_) | AppError::PasswordRefused(_))) => None,
+        Some(Err(error)) => Some(error),
+        _ => None,
+    }
+}
+
+/// Step 1: "MIMS Portal" sign-in.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<SignIn>::new();
+    let query = use_query_map();
+    let notice = move || {
+        let q = query.get();
+        if q.get("timeout").is_some() {
+            Some(t!(i18n, sign_in.timed_out).into_any())
+        } else {
+            None
+        }
+    };
+    let error = general_error(action.value());
+    view! {
+        <main id="main" class="card card--narrow signin">
+            <h1>{t!(i18n, portal_title)}</h1>
+            <p class="signin__intro">{t!(i18n, sign_in.intro, pattern = "<Full_Name>")}</p>
+            {move || notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+            {move || view! { <ErrorSummary error=error() /> }}
+            <ActionForm action=action>
+                <div class="field">
+                    <label for="username">{t!(i18n, sign_in.username)}</label>
+                    <input
+                        id="username"
+                        name="username"
+                        type="text"
+                        autocomplete="username"
+                        autocapitalize="none"
+                        spellcheck="false"
+                        required
+                    />
+                </div>
+                <div class="field">
+                    <label for="password">{t!(i18n, sign_in.password)}</label>
+                    <input
+                        id="password"
+                        name="password"
+                        type="password"
+                        autocomplete="current-password"
+                        required
+                    />
+                </div>
+                <div class="actions">
+                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                        {t!(i18n, sign_in.submit)}
+                    </button>
+                </div>
+            </ActionForm>
+            <p>
+                <a href="/forgot-password">{t!(i18n, sign_in.forgot)}</a>
+            </p>
+        </main>
+    }
+}
+
+/// Step 3: "Setup Security Questions". Pre-filled with pending choices when the
+/// student comes back from the confirm screen to edit.
+#[component]
+pub fn SetupQuestionsPage() -> impl IntoView {
+    view! {
+        <JourneyGate
+            step=Step::SetupQuestions
+            render=|view: JourneyView| view! { <SetupQuestionsForm view /> }
+        />
+    }
+}
+
+#[component]
+fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<SetupQuestions>::new();
+    let error = general_error(action.value());
+    let problems = move || match action.value().get() {
+        Some(Err(AppError::AnswersRefused(problems))) => problems,
+        _ => Vec::new(),
+    };
+    let pending: Option<[ChosenQuestion; QUESTION_COUNT]> = view.pending.clone();
+    let slots = (0..QUESTION_COUNT)
+        .map(|slot| {
+            let chosen = pending.as_ref().map(|p| p[slot].clone());
+            let chosen_question = chosen.as_ref().map(|c| c.question);
+            let chosen_answer = chosen.map(|c| c.answer).unwrap_or_default();
+            let n = slot + 1;
+            let slot_problems = move || -> Vec<AnswerProblem> {
+                problems().into_iter().filter(|p| p.slot() == slot).collect()
+            };
+            let has_problem = move || !slot_problems().is_empty();
+            let error_id = format!("answer{n}-error");
+            view! {
+                <fieldset
+                    class="question"
+                    class:question--error=has_problem
+                    data-testid=format!("question-slot-{n}")
+                >
+                    <legend>{t!(i18n, setup.question_n, n = n)}</legend>
+                    <label for=format!("question{n}") class="visually-hidden">
+                        {t!(i18n, setup.question_n, n = n)}
+                    </label>
+                    <select id=format!("question{n}") name=format!("question{n}") required>
+                        <option value="" selected=chosen_question.is_none()>
+                            {t!(i18n, setup.choose)}
+                        </option>
+                        {QUESTION_LISTS[slot]
+                            .iter()
+                            .copied()
+                            .map(|q| {
+                                view! {
+                                    <option value=q.as_str() selected=chosen_question == Some(q)>
+                                        {move || {
+                                            let locale = i18n.get_locale();
+                                            question_text(locale, q)
+                                        }}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                    <label for=format!("answer{n}")>{t!(i18n, setup.answer_n, n = n)}</label>
+                    {
+                        let error_id = error_id.clone();
+                        move || {
+                            let list = slot_problems();
+                            (!list.is_empty())
+                                .then(|| {
+                                    let locale = i18n.get_locale();
+                                    view! {
+                                        <p class="field-error" id=error_id.clone()>
+                                            {list
+                                                .iter()
+                                                .map(|p| answer_problem_text(locale, p))
+                                                .collect::<Vec<_>>()
+                                                .join(" ")}
+                                        </p>
+                                    }
+                                })
+                        }
+                    }
+                    <input
+                        id=format!("answer{n}")
+                        name=format!("answer{n}")
+                        type="text"
+                        autocomplete="off"
+                        spellcheck="false"
+                        maxlength="64"
+                        required
+                        value=chosen_answer
+                        aria-describedby=move || has_problem().then(|| error_id.clone())
+                        aria-invalid=move || has_problem().then_some("true")
+                    />
+                </fieldset>
+            }
+        })
+        .collect_view();
+    view! {
+        <SsprFrame step=Some(Step::SetupQuestions.number()) idle_timeout_secs=view.idle_timeout_secs>
+            <h1>{t!(i18n, setup.heading)}</h1>
+            <p>{t!(i18n, setup.intro1)}</p>
+            <p>{t!(i18n, setup.intro2)}</p>
+            {move || view! { <ErrorSummary error=error() /> }}
+            <ActionForm action=action>
+                <h2 class="form-heading">{t!(i18n, setup.type_answers)}</h2>
+                {slots}
+                <div class="actions">
+                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                        {t!(i18n, setup.submit)}
+                    </button>
+                </div>
+            </ActionForm>
+        </SsprFrame>
+    }
+}
+
+/// Step 4: "Confirm Security Questions".
+#[component]
+pub fn ConfirmQuestionsPage() -> impl IntoView {
+    view! {
+        <JourneyGate
+            step=Step::ConfirmQuestions
+            render=|view: JourneyView| view! { <ConfirmQuestionsForm view /> }
+        />
+    }
+}
+
+#[component]
+fn ConfirmQuestionsForm(view: JourneyView) -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<ConfirmQuestions>::new();
+    let error = general_error(action.value());
+    let rows = view
+        .pending
+        .clone()
+        .map(|pending| {
+            pending
+                .into_iter()
+                .map(|choice| {
+                    let q = choice.question;
+                    view! {
+                        <dt>
+                            {move || {
+                                let locale = i18n.get_locale();
+                                question_text(locale, q)
+                            }}
+                        </dt>
+                        <dd>{choice.answer}</dd>
+                    }
+                })
+                .collect_view()
+        });
+    view! {
+        <SsprFrame step=Some(Step::ConfirmQuestions.number()) idle_timeout_secs=view.idle_timeout_secs>
+            <h1>{t!(i18n, confirm.heading)}</h1>
+            <p>{t!(i18n, confirm.intro)}</p>
+            {move || view! { <ErrorSummary error=error() /> }}
+            <dl class="review" data-testid="review">
+                {rows}
+            </dl>
+            <ActionForm action=action>
+                <div class="actions">
+                    <a class="button button--secondary" href=Step::SetupQuestions.path()>
+                        {t!(i18n, confirm.edit)}
+                    </a>
+                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                        {t!(i18n, confirm.submit)}
+                    </button>
+                </div>
+            </ActionForm>
+        </SsprFrame>
+    }
+}
+
+/// Step 5: answers saved.
+#[component]
+pub fn QuestionsSavedPage() -> impl IntoView {
+    view! {
+        <JourneyGate
+            step=Step::QuestionsSaved
+            render=|view: JourneyView| {
+                let i18n = use_i18n();
+                view! {
+                    <SsprFrame step=Some(Step::QuestionsSaved.number()) idle_timeout_secs=view.idle_timeout_secs>
+                        <h1>{t!(i18n, saved.heading)}</h1>
+                        <p class="success" role="status">{t!(i18n, saved.body)}</p>
+                        <div class="actions">
+                            <a class="button" href=Step::ChangePassword.path()>
+                                {t!(i18n, saved.continue_button)}
+                            </a>
+                        </div>
+                    </SsprFrame>
+                }
+            }
+        />
+    }
+}
+
+/// Step 6 (and 7 while it runs): "Change Password".
+#[component]
+pub fn ChangePasswordPage() -> impl IntoView {
+    view! {
+        <JourneyGate
+            step=Step::ChangePassword
+            render=|view: JourneyView| view! { <ChangePasswordForm view /> }
+        />
+    }
+}
+
+#[component]
+fn ChangePasswordForm(view: JourneyView) -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<ChangePassword>::new();
+    let error = general_error(action.value());
+    let new_password = RwSignal::new(String::new());
+    let confirm_password = RwSignal::new(String::new());
+    let server_violations = Signal::derive(move || match action.value().get() {
+        Some(Err(AppError::PasswordRefused(list))) => Some(list),
+        _ => None,
+    });
+    let mismatch = move || {
+        let confirm = confirm_password.get();
+        if confirm.is_empty() {
+            server_violations
+                .get()
+                .map(|list| list.contains(&Violation::ConfirmMismatch))
+        } else {
+            Some(confirm != new_password.get())
+        }
+    };
+    view! {
+        <SsprFrame step=Some(Step::ChangePassword.number()) idle_timeout_secs=view.idle_timeout_secs>
+            <h1>{t!(i18n, change.heading)}</h1>
+            <p>{t!(i18n, change.intro)}</p>
+            <RuleChecklist
+                password=new_password.into()
+                owner=view.owner.clone()
+                policy=view.policy
+                server_violations=server_violations
+            />
+            {move || view! { <ErrorSummary error=error() /> }}
+            <ActionForm action=action>
+                <h2 class="form-heading">{t!(i18n, change.type_new)}</h2>
+                <div class="field">
+                    <label for="new_password">{t!(i18n, change.new_password)}</label>
+                    <input
+                        id="new_password"
+                        name="new_password"
+                        type="password"
+                        autocomplete="new-password"
+                        placeholder=move || t_string!(i18n, change.new_placeholder)
+                        aria-describedby="password-rules-summary"
+                        required
+                        on:input=move |ev| new_password.set(event_target_value(&ev))
+                    />
+                </div>
+                <div class="field">
+                    <label for="confirm_password">{t!(i18n, change.confirm_password)}</label>
+                    <input
+                        id="confirm_password"
+                        name="confirm_password"
+                        type="password"
+                        autocomplete="new-password"
+                        placeholder=move || t_string!(i18n, change.confirm_placeholder)
+                        aria-describedby="confirm-status"
+                        required
+                        on:input=move |ev| confirm_password.set(event_target_value(&ev))
+                    />
+                    <p id="confirm-status" class="confirm-status" aria-live="polite" data-testid="confirm-status">
+                        {move || match mismatch() {
+                            Some(true) => Some(view! { <span class="field-error">{t!(i18n, change.mismatch)}</span> }.into_any()),
+                            Some(false) => Some(view! { <span class="field-ok">{t!(i18n, change.matches)}</span> }.into_any()),
+                            None => None,
+                        }}
+                    </p>
+                </div>
+                <div class="actions">
+                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                        {t!(i18n, change.submit)}
+                    </button>
+                </div>
+            </ActionForm>
+            <Show when=move || action.pending().get()>
+                <div class="wait" role="status" aria-live="assertive" data-testid="wait">
+                    <div class="wait__box">
+                        <span class="spinner" aria-hidden="true"></span>
+                        <p>{t!(i18n, change.wait)}</p>
+                    </div>
+                </div>
+            </Show>
+        </SsprFrame>
+    }
+}
+
+/// Step 8: password changed.
+#[component]
+pub fn PasswordChangedPage() -> impl IntoView {
+    view! {
+        <JourneyGate
+            step=Step::PasswordChanged
+            render=|view: JourneyView| {
+                let i18n = use_i18n();
+                view! {
+                    <SsprFrame step=Some(Step::PasswordChanged.number()) idle_timeout_secs=view.idle_timeout_secs>
+                        <h1>{t!(i18n, changed.heading)}</h1>
+                        <p class="success" role="status">{t!(i18n, changed.body)}</p>
+                        <div class="actions">
+                            <a class="button" href=Step::Portal.path()>
+                                {t!(i18n, changed.continue_button)}
+                            </a>
+                        </div>
+                    </SsprFrame>
+                }
+            }
+        />
+    }
+}
+
+/// Step 9: the portal of school apps.
+#[component]
+pub fn PortalPage() -> impl IntoView {
+    view! {
+        <JourneyGate
+            step=Step::Portal
+            render=|view: JourneyView| {
+                let i18n = use_i18n();
+                let name = view.owner.full_name.clone();
+                view! {
+                    <header class="portal-header">
+                        <p class="portal-header__title">{t!(i18n, portal_title)}</p>
+                        <SignOutButton />
+                    </header>
+                    <main id="main" class="card portal">
+                        <h1>{t!(i18n, portal.welcome, name = name)}</h1>
+                        <p>{t!(i18n, portal.intro)}</p>
+                        <ul class="tiles">
+                            <li>
+                                <a class="tile" href="https://mail.google.com/a/students.edu.sg" rel="noopener">
+                                    <span class="tile__title">{t!(i18n, portal.icon_title)}</span>
+                                    <span class="tile__desc">{t!(i18n, portal.icon_desc)}</span>
+                                </a>
+                            </li>
+                            <li>
+                                <a class="tile" href="/sspr">
+                                    <span class="tile__title">{t!(i18n, portal.sspr_title)}</span>
+                                    <span class="tile__desc">{t!(i18n, portal.sspr_desc)}</span>
+                                </a>
+                            </li>
+                            <li>
+                                <a class="tile" href="https://vle.learning.moe.edu.sg" rel="noopener">
+                                    <span class="tile__title">{t!(i18n, portal.sls_title)}</span>
+                                    <span class="tile__desc">{t!(i18n, portal.sls_desc)}</span>
+                                </a>
+                            </li>
+                        </ul>
+                    </main>
+                }
+            }
+        />
+    }
+}
+
+/// The portal's "MIMS SSPR" tile: self-service after onboarding (not built yet).
+#[component]
+pub fn SsprHomePage() -> impl IntoView {
+    view! {
+        <JourneyGate
+            step=Step::Portal
+            render=|view: JourneyView| {
+                let i18n = use_i18n();
+                view! {
+                    <SsprFrame step=None idle_timeout_secs=view.idle_timeout_secs>
+                        <h1>{t!(i18n, soon.sspr_heading)}</h1>
+                        <p>{t!(i18n, soon.sspr_body)}</p>
+                        <p>
+                            <a class="button button--secondary" href=Step::Portal.path()>
+                                {t!(i18n, soon.back)}
+                            </a>
+                        </p>
+                    </SsprFrame>
+                }
+            }
+        />
+    }
+}
+
+/// "Forgot Password?" (self-service reset comes in a later release).
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <main id="main" class="card card--narrow">
+            <h1>{t!(i18n, soon.forgot_heading)}</h1>
+            <p>{t!(i18n, soon.forgot_body)}</p>
+            <p>
+                <a class="button button--secondary" href="/">
+                    {t!(i18n, soon.back)}
+                </a>
+            </p>
+        </main>
+    }
+}
+
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    let i18n = use_i18n();
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main id="main" class="card card--narrow">
+            <h1>{t!(i18n, not_found.heading)}</h1>
+            <p>
+                <a href="/">{t!(i18n, not_found.back)}</a>
+            </p>
+        </main>
+    }
+}

@@ -1,0 +1,6 @@
+//! Server-only parts of `app` (feature `ssr`): the ports the server implements, the
+//! journey's services, and how a request's session reaches the server functions.
+
+pub mod context;
+pub mod ports;
+pub mod service;

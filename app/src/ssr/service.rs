@@ -1,0 +1,368 @@
+//! The use cases of the journey, on top of the ports: sign in, look up the session,
+//! save answers, change the password, sign out. Server functions and the page guard
+//! are thin wrappers around these; every step check happens here.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use rand::RngCore as _;
+use sha2::{Digest as _, Sha256};
+
+use super::ports::{
+    Account, AuditEvent, Clock, HashError, SecretHasher, SessionRecord, Store, StoreError,
+    StoredAnswer, Timestamp,
+};
+use crate::api::error::AppError;
+use crate::domain::answers::{normalise_answer, parse_choices, ChosenQuestion, QUESTION_COUNT};
+use crate::domain::journey::{current_step, may_visit, JourneyState, Step};
+use crate::domain::login_id::LoginId;
+use crate::domain::password::{check_new_password, PasswordOwner, PasswordPolicy, Violation};
+use crate::domain::secret::Secret;
+
+/// Settings the services need; the server fills them from its configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A session with no request for this long is over (the seed's "Idle Timeout: 4 minutes").
+    pub idle_timeout_secs: i64,
+    /// A session is over this long after sign-in, however active.
+    pub absolute_timeout_secs: i64,
+    pub policy: PasswordPolicy,
+    /// Mark the cookie `Secure` (and use the `__Host-` prefix): on when served over HTTPS.
+    pub secure_cookies: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            idle_timeout_secs: 4 * 60,
+            absolute_timeout_secs: 8 * 60 * 60,
+            policy: PasswordPolicy::default(),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// A fresh session token, to be sent to the browser in the cookie only.
+pub struct NewToken(String);
+
+impl NewToken {
+    fn generate() -> (NewToken, Vec<u8>) {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let hash = token_hash(&token);
+        (NewToken(token), hash)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for NewToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewToken([redacted])")
+    }
+}
+
+/// The database keeps only this hash, so a leaked table cannot be replayed as cookies.
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// A signed-in request: the session and its account, as loaded for this request.
+#[derive(Debug, Clone)]
+pub struct ActiveSession {
+    token_hash: Vec<u8>,
+    pub account: Account,
+    pub record: SessionRecord,
+}
+
+impl ActiveSession {
+    pub fn journey(&self) -> JourneyState {
+        JourneyState {
+            signed_in: true,
+            temporary_password: self.account.temporary_password,
+            questions_set: self.account.questions_set,
+            answers_pending: self.record.pending_questions.is_some(),
+        }
+    }
+
+    pub fn owner(&self) -> PasswordOwner {
+        PasswordOwner {
+            full_name: self.account.full_name.clone(),
+            login_id: self.account.login_id.clone(),
+        }
+    }
+
+    /// The choices waiting for confirmation, if any.
+    pub fn pending(&self) -> Option<[ChosenQuestion; QUESTION_COUNT]> {
+        self.record
+            .pending_questions
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+    }
+}
+
+/// The journey's services, shared by every request.
+pub struct Portal {
+    store: Arc<dyn Store>,
+    hasher: Arc<dyn SecretHasher>,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+}
+
+impl Portal {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: Arc<dyn SecretHasher>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            store,
+            hasher,
+            clock,
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn hasher(&self) -> &Arc<dyn SecretHasher> {
+        &self.hasher
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The session behind a cookie token, if it is alive. An idle or expired session
+    /// is deleted and the request treated as signed out. A live one is touched.
+    pub async fn session(&self, token: Option<&str>) -> Result<Option<ActiveSession>, AppError> {
+        let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128) else {
+            return Ok(None);
+        };
+        let hash = token_hash(token);
+        let Some(record) = self.store.session(&hash).await.map_err(internal)? else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let idle = now - record.last_seen_at >= self.settings.idle_timeout_secs;
+        let too_old = now - record.created_at >= self.settings.absolute_timeout_secs;
+        if idle || too_old {
+            self.store.delete_session(&hash).await.map_err(internal)?;
+            self.audit(
+                Some(record.account_id),
+                "session_timeout",
+                None,
+                Some(if idle { "idle" } else { "absolute" }),
+            )
+            .await;
+            return Ok(None);
+        }
+        let Some(account) = self.store.account(record.account_id).await.map_err(internal)? else {
+            self.store.delete_session(&hash).await.map_err(internal)?;
+            return Ok(None);
+        };
+        if now > record.last_seen_at {
+            self.store.touch_session(&hash, now).await.map_err(internal)?;
+        }
+        Ok(Some(ActiveSession {
+            token_hash: hash,
+            account,
+            record: SessionRecord {
+                last_seen_at: now,
+                ..record
+            },
+        }))
+    }
+
+    /// Signs in. Unknown user and wrong password give the same error at the same cost.
+    pub async fn sign_in(
+        &self,
+        login_id: &str,
+        password: &Secret,
+        client: Option<String>,
+    ) -> Result<(NewToken, Step), AppError> {
+        let account = match LoginId::parse(login_id) {
+            Some(id) => self
+                .store
+                .account_by_login(id.as_str())
+                .await
+                .map_err(internal)?,
+            None => None,
+        };
+        let Some(account) = account else {
+            self.hasher.verify_dummy(password).await.map_err(hash_error)?;
+            self.audit(None, "sign_in_failed", client, Some("unknown login id"))
+                .await;
+            return Err(AppError::InvalidCredentials);
+        };
+        let matches = self
+            .hasher
+            .verify(password, &account.password_hash)
+            .await
+            .map_err(hash_error)?;
+        if !matches {
+            self.audit(Some(account.id), "sign_in_failed", client, Some("wrong password"))
+                .await;
+            return Err(AppError::InvalidCredentials);
+        }
+        let (token, hash) = NewToken::generate();
+        self.store
+            .start_session(&hash, account.id, self.clock.now())
+            .await
+            .map_err(internal)?;
+        self.audit(Some(account.id), "sign_in", client, None).await;
+        let state = JourneyState {
+            signed_in: true,
+            temporary_password: account.temporary_password,
+            questions_set: account.questions_set,
+            answers_pending: false,
+        };
+        Ok((token, current_step(state)))
+    }
+
+    /// Refuses a request that belongs to another step.
+    pub fn require_step(&self, session: &ActiveSession, step: Step) -> Result<(), AppError> {
+        let state = session.journey();
+        if may_visit(state, step) {
+            Ok(())
+        } else {
+            Err(AppError::WrongStep {
+                path: current_step(state).path().to_string(),
+            })
+        }
+    }
+
+    /// Step 3: checks the choices and keeps them in the session for review.
+    pub async fn submit_questions(
+        &self,
+        session: &ActiveSession,
+        questions: &[String; QUESTION_COUNT],
+        answers: &[String; QUESTION_COUNT],
+    ) -> Result<(), AppError> {
+        self.require_step(session, Step::SetupQuestions)?;
+        let chosen =
+            parse_choices(questions, answers, &session.owner()).map_err(AppError::AnswersRefused)?;
+        let json = serde_json::to_string(&chosen).map_err(|_| AppError::Internal)?;
+        self.store
+            .set_pending_questions(&session.token_hash, Some(&json))
+            .await
+            .map_err(internal)
+    }
+
+    /// Step 4: hashes the normalised answers and stores them.
+    pub async fn confirm_questions(&self, session: &ActiveSession) -> Result<(), AppError> {
+        self.require_step(session, Step::ConfirmQuestions)?;
+        let chosen = session.pending().ok_or_else(|| AppError::WrongStep {
+            path: Step::SetupQuestions.path().to_string(),
+        })?;
+        let mut stored = Vec::with_capacity(QUESTION_COUNT);
+        for choice in &chosen {
+            let normal = Secret::new(normalise_answer(&choice.answer));
+            stored.push(StoredAnswer {
+                question_id: choice.question.as_str().to_string(),
+                answer_hash: self.hasher.hash(&normal).await.map_err(hash_error)?,
+            });
+        }
+        self.store
+            .save_answers(session.account.id, &stored, &session.token_hash, self.clock.now())
+            .await
+            .map_err(internal)?;
+        self.audit(Some(session.account.id), "answers_set", None, None)
+            .await;
+        Ok(())
+    }
+
+    /// Step 6: checks the new password with the shared rules, then swaps it in and
+    /// rotates the session. Returns the new session's token.
+    pub async fn change_password(
+        &self,
+        session: &ActiveSession,
+        new_password: &Secret,
+        confirm: &Secret,
+    ) -> Result<NewToken, AppError> {
+        self.require_step(session, Step::ChangePassword)?;
+        let mut violations = check_new_password(
+            new_password.expose(),
+            confirm.expose(),
+            &session.owner(),
+            &self.settings.policy,
+        );
+        if violations.is_empty()
+            && self
+                .hasher
+                .verify(new_password, &session.account.password_hash)
+                .await
+                .map_err(hash_error)?
+        {
+            violations.push(Violation::SameAsCurrent);
+        }
+        if !violations.is_empty() {
+            return Err(AppError::PasswordRefused(violations));
+        }
+        let new_hash = self.hasher.hash(new_password).await.map_err(hash_error)?;
+        let (token, token_hash) = NewToken::generate();
+        self.store
+            .complete_password_change(session.account.id, &new_hash, &token_hash, self.clock.now())
+            .await
+            .map_err(internal)?;
+        self.audit(Some(session.account.id), "password_changed", None, None)
+            .await;
+        Ok(token)
+    }
+
+    pub async fn sign_out(&self, session: &ActiveSession) -> Result<(), AppError> {
+        self.store
+            .delete_session(&session.token_hash)
+            .await
+            .map_err(internal)?;
+        self.audit(Some(session.account.id), "sign_out", None, None)
+            .await;
+        Ok(())
+    }
+
+    /// Writes an audit event. A failure to audit is logged, not shown to the user.
+    pub async fn audit(
+        &self,
+        account_id: Option<i64>,
+        kind: &'static str,
+        client: Option<String>,
+        detail: Option<&str>,
+    ) {
+        let event = AuditEvent {
+            at: self.clock.now(),
+            account_id,
+            actor: "self".to_string(),
+            kind,
+            client,
+            detail: detail.map(str::to_string),
+        };
+        if let Err(error) = self.store.audit(event).await {
+            tracing::error!(%error, kind, "could not write audit event");
+        }
+    }
+}
+
+fn internal(error: StoreError) -> AppError {
+    tracing::error!(%error, "store error");
+    AppError::Internal
+}
+
+fn hash_error(error: HashError) -> AppError {
+    match error {
+        HashError::Busy => AppError::Busy,
+        HashError::Failed(reason) => {
+            tracing::error!(%reason, "hashing failed");
+            AppError::Internal
+        }
+    }
+}

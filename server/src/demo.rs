@@ -1,0 +1,59 @@
+//! Demo data for `server --demo`: Allen Tan from the seed guide and his classmates,
+//! all on the seed's generic temporary password, seeded only into an empty database.
+
+use app::domain::secret::Secret;
+use app::ssr::ports::NewAccount;
+use app::ssr::service::Portal;
+
+/// The seed guide's default generic password.
+pub const DEMO_TEMPORARY_PASSWORD: &str = "2024Kmps";
+
+/// (full name, login ID) of the demo class.
+pub const DEMO_STUDENTS: &[(&str, &str)] = &[
+    ("Allen Tan", "allen_tan@students.edu.sg"),
+    ("Nur Aisyah binte Rahman", "nur_aisyah_rahman@students.edu.sg"),
+    ("Lim Wei Ling", "lim_wei_ling@students.edu.sg"),
+    ("Priya d/o Subramaniam", "priya_subramaniam@students.edu.sg"),
+    ("Muhammad Hafiz bin Ismail", "muhammad_hafiz_ismail@students.edu.sg"),
+    ("Chloe Ng", "chloe_ng@students.edu.sg"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("could not seed the demo accounts: {0}")]
+    Failed(String),
+}
+
+/// Seeds the demo class if the database holds no account; returns how many were created.
+pub async fn seed(portal: &Portal) -> Result<usize, DemoError> {
+    let store = portal.store();
+    let existing = store
+        .count_accounts()
+        .await
+        .map_err(|e| DemoError::Failed(e.to_string()))?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    let now = portal.now();
+    let password = Secret::new(DEMO_TEMPORARY_PASSWORD);
+    for (full_name, login_id) in DEMO_STUDENTS {
+        let password_hash = portal
+            .hasher()
+            .hash(&password)
+            .await
+            .map_err(|e| DemoError::Failed(e.to_string()))?;
+        store
+            .insert_account(
+                NewAccount {
+                    login_id: (*login_id).to_string(),
+                    full_name: (*full_name).to_string(),
+                    password_hash,
+                    temporary_password: true,
+                },
+                now,
+            )
+            .await
+            .map_err(|e| DemoError::Failed(e.to_string()))?;
+    }
+    Ok(DEMO_STUDENTS.len())
+}

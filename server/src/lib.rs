@@ -1,0 +1,155 @@
+//! The portal's web server: wires the store, the hasher and the clock into the
+//! journey's services, puts the session middleware and the step guard in front of
+//! the Leptos pages and server functions, and serves the built site.
+
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod demo;
+pub mod guard;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::ssr::ports::Clock;
+use app::ssr::service::{Portal, Settings};
+use app::{shell, App};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::config::Config;
+use crate::crypto::{Argon2Hasher, HashCost};
+
+/// Largest request body accepted; the biggest form (three answers) is far smaller.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] store::OpenError),
+    #[error("could not set up password hashing: {0}")]
+    Hasher(String),
+}
+
+/// Opens the database and builds the services from `config`.
+pub async fn build_portal(
+    config: &Config,
+    cost: HashCost,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<Portal>, StartupError> {
+    let store = store::open(&config.database_url).await?;
+    let hasher = Argon2Hasher::new(cost, config.hash_workers(), config.hash_queue)
+        .map_err(|e| StartupError::Hasher(e.to_string()))?;
+    let settings = Settings {
+        idle_timeout_secs: config.idle_timeout_secs,
+        absolute_timeout_secs: config.absolute_timeout_secs,
+        secure_cookies: config.secure_cookies,
+        ..Settings::default()
+    };
+    Ok(Arc::new(Portal::new(
+        store,
+        Arc::new(hasher),
+        clock,
+        settings,
+    )))
+}
+
+/// The whole HTTP application: pages, server functions, static files.
+pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let context_portal = portal.clone();
+    let provide = move || provide_context(context_portal.clone());
+    let shell_options = leptos_options.clone();
+    let fallback_options = leptos_options.clone();
+    Router::new()
+        .route("/set-lang", axum::routing::get(set_language))
+        .leptos_routes_with_context(&leptos_options, routes, provide.clone(), move || {
+            shell(shell_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            provide,
+            move |_| shell(fallback_options.clone()),
+        ))
+        .layer(axum::middleware::from_fn(guard::step_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            portal,
+            guard::load_session,
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .with_state(leptos_options)
+}
+
+/// The language selector without JavaScript: remembers the choice in the same cookie
+/// the hydrated app writes, then goes back to the page it came from.
+async fn set_language(
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> axum::response::Response {
+    use app::i18n::Locale;
+    use axum::response::IntoResponse as _;
+    let locale: Locale = query
+        .get("lang")
+        .and_then(|lang| lang.parse().ok())
+        .unwrap_or_default();
+    // Only a local path: never an open redirect to another site.
+    let next = query
+        .get("next")
+        .map(String::as_str)
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\"))
+        .unwrap_or("/");
+    let cookie = format!("i18n_pref_locale={locale}; Path=/; Max-Age=31536000; SameSite=Lax");
+    (
+        [(axum::http::header::SET_COOKIE, cookie)],
+        axum::response::Redirect::to(next),
+    )
+        .into_response()
+}
+
+/// Serves `router` on `listener` until the process is asked to stop.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Leptos' options from its environment variables, with the output name the release
+/// build compiles in (tests and `cargo run` get the same name).
+pub fn leptos_options(site_addr: Option<SocketAddr>) -> LeptosOptions {
+    let mut options = leptos::config::get_configuration(None)
+        .map(|conf| conf.leptos_options)
+        .unwrap_or_else(|_| LeptosOptions::builder().output_name("school-portal").build());
+    if options.output_name.is_empty() {
+        options.output_name = "school-portal".into();
+    }
+    if let Some(addr) = site_addr {
+        options.site_addr = addr;
+    }
+    options
+}

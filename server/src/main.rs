@@ -1,0 +1,52 @@
+//! `server`: runs the portal. `server --demo` also seeds the demo class.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser as _;
+use server::clock::SystemClock;
+use server::config::{Cli, Command};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command.clone().unwrap_or(Command::Serve) {
+        Command::Serve => match run(cli).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let config = cli.config;
+    let portal = server::build_portal(&config, config.hash_cost(), Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
+    if cli.demo {
+        let created = server::demo::seed(&portal).await.map_err(|e| e.to_string())?;
+        if created > 0 {
+            tracing::info!(created, "seeded the demo class (temporary password 2024Kmps)");
+        } else {
+            tracing::info!("the database already has accounts; demo seed skipped");
+        }
+    }
+    let options = server::leptos_options(None);
+    let addr = options.site_addr;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("could not listen on {addr}: {e}"))?;
+    tracing::info!("listening on http://{addr}");
+    server::serve(listener, server::router(portal, options))
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,283 @@
+//! The SQLite implementation of [`Store`]: the embedded default for one school or a demo.
+//! WAL mode and a busy timeout let concurrent requests share one file safely.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use app::ssr::ports::{
+    Account, AccountId, AuditEvent, NewAccount, SessionRecord, Store, StoreError, StoredAnswer,
+    Timestamp,
+};
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+const ACCOUNT_COLUMNS: &str = "a.id, a.login_id, a.full_name, a.password_hash, a.password_temporary, \
+     EXISTS (SELECT 1 FROM security_answers s WHERE s.account_id = a.id) AS questions_set";
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        sqlx::migrate!("../migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migrations failed: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+fn db_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(error.to_string())
+        }
+        _ => StoreError::Other(error.to_string()),
+    }
+}
+
+fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError> {
+    Ok(Account {
+        id: row.try_get("id").map_err(db_error)?,
+        login_id: row.try_get("login_id").map_err(db_error)?,
+        full_name: row.try_get("full_name").map_err(db_error)?,
+        password_hash: row.try_get("password_hash").map_err(db_error)?,
+        temporary_password: row.try_get("password_temporary").map_err(db_error)?,
+        questions_set: row.try_get("questions_set").map_err(db_error)?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn account_by_login(&self, login_id: &str) -> Result<Option<Account>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.login_id = ?");
+        let row = sqlx::query(&sql)
+            .bind(login_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ?");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    async fn insert_account(
+        &self,
+        account: NewAccount,
+        now: Timestamp,
+    ) -> Result<AccountId, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO accounts (login_id, full_name, password_hash, password_temporary, created_at) \
+             VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&account.login_id)
+        .bind(&account.full_name)
+        .bind(&account.password_hash)
+        .bind(account.temporary_password)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.try_get("id").map_err(db_error)
+    }
+
+    async fn count_accounts(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM accounts")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.try_get("n").map_err(db_error)
+    }
+
+    async fn start_session(
+        &self,
+        token_hash: &[u8],
+        account: AccountId,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(account)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query("UPDATE accounts SET last_sign_in_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(account)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT account_id, created_at, last_seen_at, pending_questions FROM sessions WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|row| {
+            Ok(SessionRecord {
+                account_id: row.try_get("account_id").map_err(db_error)?,
+                created_at: row.try_get("created_at").map_err(db_error)?,
+                last_seen_at: row.try_get("last_seen_at").map_err(db_error)?,
+                pending_questions: row.try_get("pending_questions").map_err(db_error)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE token_hash = ?")
+            .bind(now)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn set_pending_questions(
+        &self,
+        token_hash: &[u8],
+        pending: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET pending_questions = ? WHERE token_hash = ?")
+            .bind(pending)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn save_answers(
+        &self,
+        account: AccountId,
+        answers: &[StoredAnswer],
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query("DELETE FROM security_answers WHERE account_id = ?")
+            .bind(account)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        for (slot, answer) in answers.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO security_answers (account_id, slot, question_id, answer_hash, set_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(account)
+            .bind(slot as i64)
+            .bind(&answer.question_id)
+            .bind(&answer.answer_hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        sqlx::query("UPDATE sessions SET pending_questions = NULL WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn complete_password_change(
+        &self,
+        account: AccountId,
+        new_hash: &str,
+        new_token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query(
+            "UPDATE accounts SET password_hash = ?, password_temporary = 0, password_changed_at = ? WHERE id = ?",
+        )
+        .bind(new_hash)
+        .bind(now)
+        .bind(account)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query("DELETE FROM sessions WHERE account_id = ?")
+            .bind(account)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(new_token_hash)
+        .bind(account)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_events (at, account_id, actor, kind, client, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(event.at)
+        .bind(event.account_id)
+        .bind(&event.actor)
+        .bind(event.kind)
+        .bind(&event.client)
+        .bind(&event.detail)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+}
