@@ -16,6 +16,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         "#![allow(non_snake_case, clippy::unwrap_used, clippy::expect_used, clippy::panic)]"
             .parse()
             .ok();
-    infos.generate_i18n_module_with_options(dir, CodegenOptions::new().top_level_attributes(attrs))?;
+    infos.generate_i18n_module_with_options(
+        dir,
+        CodegenOptions::new().top_level_attributes(attrs),
+    )?;
     Ok(())
 }

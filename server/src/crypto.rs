@@ -117,7 +117,9 @@ impl SecretHasher for Argon2Hasher {
     }
 
     async fn verify_dummy(&self, secret: &Secret) -> Result<(), HashError> {
-        self.verify(secret, &self.dummy_hash.clone()).await.map(|_| ())
+        self.verify(secret, &self.dummy_hash.clone())
+            .await
+            .map(|_| ())
     }
 }
 
@@ -160,7 +162,10 @@ mod tests {
         }
         let second = hasher.hash(&Secret::new("b")).await;
         assert!(matches!(second, Err(HashError::Busy)));
-        assert!(first.await.map_err(|e| HashError::Failed(e.to_string()))?.is_ok());
+        assert!(first
+            .await
+            .map_err(|e| HashError::Failed(e.to_string()))?
+            .is_ok());
         Ok(())
     }
 }

@@ -11,10 +11,16 @@ pub const DEMO_TEMPORARY_PASSWORD: &str = "2024Kmps";
 /// (full name, login ID) of the demo class.
 pub const DEMO_STUDENTS: &[(&str, &str)] = &[
     ("Allen Tan", "allen_tan@students.edu.sg"),
-    ("Nur Aisyah binte Rahman", "nur_aisyah_rahman@students.edu.sg"),
+    (
+        "Nur Aisyah binte Rahman",
+        "nur_aisyah_rahman@students.edu.sg",
+    ),
     ("Lim Wei Ling", "lim_wei_ling@students.edu.sg"),
     ("Priya d/o Subramaniam", "priya_subramaniam@students.edu.sg"),
-    ("Muhammad Hafiz bin Ismail", "muhammad_hafiz_ismail@students.edu.sg"),
+    (
+        "Muhammad Hafiz bin Ismail",
+        "muhammad_hafiz_ismail@students.edu.sg",
+    ),
     ("Chloe Ng", "chloe_ng@students.edu.sg"),
 ];
 

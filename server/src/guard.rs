@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use app::api::error::AppError;
 use app::domain::journey::{redirect_for, JourneyState, Step};
 use app::ssr::context::{token_from_headers, RequestContext};
 use app::ssr::service::Portal;
@@ -75,4 +76,35 @@ pub async fn step_guard(request: Request, next: Next) -> Response {
 
 fn see_other(path: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, path)]).into_response()
+}
+
+/// Gives a failed server function the HTTP status its error stands for (401, 409,
+/// 422, 400, 503…) instead of the framework's blanket 500, in one place for every
+/// server function, including the framework's own errors for malformed payloads.
+/// Plain form posts are untouched: they get the redirect that carries the error back.
+pub async fn server_fn_status(request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(error.status()) {
+            parts.status = status;
+        }
+        if matches!(error, AppError::Busy) {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -75,6 +75,7 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
             move |_| shell(fallback_options.clone()),
         ))
         .layer(axum::middleware::from_fn(guard::step_guard))
+        .layer(axum::middleware::from_fn(guard::server_fn_status))
         .layer(axum::middleware::from_fn_with_state(
             portal,
             guard::load_session,
@@ -144,7 +145,11 @@ async fn shutdown_signal() {
 pub fn leptos_options(site_addr: Option<SocketAddr>) -> LeptosOptions {
     let mut options = leptos::config::get_configuration(None)
         .map(|conf| conf.leptos_options)
-        .unwrap_or_else(|_| LeptosOptions::builder().output_name("school-portal").build());
+        .unwrap_or_else(|_| {
+            LeptosOptions::builder()
+                .output_name("school-portal")
+                .build()
+        });
     if options.output_name.is_empty() {
         options.output_name = "school-portal".into();
     }

@@ -33,9 +33,14 @@ async fn run(cli: Cli) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     if cli.demo {
-        let created = server::demo::seed(&portal).await.map_err(|e| e.to_string())?;
+        let created = server::demo::seed(&portal)
+            .await
+            .map_err(|e| e.to_string())?;
         if created > 0 {
-            tracing::info!(created, "seeded the demo class (temporary password 2024Kmps)");
+            tracing::info!(
+                created,
+                "seeded the demo class (temporary password 2024Kmps)"
+            );
         } else {
             tracing::info!("the database already has accounts; demo seed skipped");
         }

@@ -48,27 +48,6 @@ mod server {
         request_context().session.ok_or(AppError::SessionEnded)
     }
 
-    /// Gives the error its HTTP status for fetch callers. A plain form post keeps the
-    /// redirect Leptos makes, which carries the error back to the form's page.
-    pub fn fail<T>(error: AppError) -> Result<T, AppError> {
-        let is_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
-            parts
-                .headers
-                .get(http::header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|accept| accept.contains("text/html"))
-        });
-        if !is_form_post {
-            if let (Some(response), Ok(status)) = (
-                use_context::<leptos_axum::ResponseOptions>(),
-                http::StatusCode::from_u16(error.status()),
-            ) {
-                response.set_status(status);
-            }
-        }
-        Err(error)
-    }
-
     pub fn set_cookie(value: String) {
         if let (Some(response), Ok(value)) = (
             use_context::<leptos_axum::ResponseOptions>(),
@@ -85,24 +64,17 @@ pub async fn sign_in(username: String, password: Secret) -> Result<(), AppError>
     use crate::ssr::context::session_cookie;
     let portal = server::portal()?;
     let context = server::request_context();
-    match portal.sign_in(&username, &password, context.client).await {
-        Ok((token, step)) => {
-            server::set_cookie(session_cookie(&token, portal.settings()));
-            leptos_axum::redirect(step.path());
-            Ok(())
-        }
-        Err(error) => server::fail(error),
-    }
+    let (token, step) = portal.sign_in(&username, &password, context.client).await?;
+    server::set_cookie(session_cookie(&token, portal.settings()));
+    leptos_axum::redirect(step.path());
+    Ok(())
 }
 
 /// The signed-in student's journey: which step they are on and what the page needs.
 #[server(prefix = "/api", endpoint = "journey")]
 pub async fn journey() -> Result<JourneyView, AppError> {
     let portal = server::portal()?;
-    let session = match server::session() {
-        Ok(session) => session,
-        Err(error) => return server::fail(error),
-    };
+    let session = server::session()?;
     Ok(JourneyView {
         state: session.journey(),
         owner: session.owner(),
@@ -124,36 +96,24 @@ pub async fn setup_questions(
     answer3: Secret,
 ) -> Result<(), AppError> {
     let portal = server::portal()?;
-    let session = match server::session() {
-        Ok(session) => session,
-        Err(error) => return server::fail(error),
-    };
+    let session = server::session()?;
     let questions = [question1, question2, question3];
     let answers = [answer1, answer2, answer3].map(|a| a.expose().to_string());
-    match portal.submit_questions(&session, &questions, &answers).await {
-        Ok(()) => {
-            leptos_axum::redirect(Step::ConfirmQuestions.path());
-            Ok(())
-        }
-        Err(error) => server::fail(error),
-    }
+    portal
+        .submit_questions(&session, &questions, &answers)
+        .await?;
+    leptos_axum::redirect(Step::ConfirmQuestions.path());
+    Ok(())
 }
 
 /// Step 4: "Confirm Security Answers".
 #[server(prefix = "/api", endpoint = "confirm_questions")]
 pub async fn confirm_questions() -> Result<(), AppError> {
     let portal = server::portal()?;
-    let session = match server::session() {
-        Ok(session) => session,
-        Err(error) => return server::fail(error),
-    };
-    match portal.confirm_questions(&session).await {
-        Ok(()) => {
-            leptos_axum::redirect(Step::QuestionsSaved.path());
-            Ok(())
-        }
-        Err(error) => server::fail(error),
-    }
+    let session = server::session()?;
+    portal.confirm_questions(&session).await?;
+    leptos_axum::redirect(Step::QuestionsSaved.path());
+    Ok(())
 }
 
 /// Step 6: "Change Password". On success the session is replaced by a new one.
@@ -164,21 +124,13 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     use crate::ssr::context::session_cookie;
     let portal = server::portal()?;
-    let session = match server::session() {
-        Ok(session) => session,
-        Err(error) => return server::fail(error),
-    };
-    match portal
+    let session = server::session()?;
+    let token = portal
         .change_password(&session, &new_password, &confirm_password)
-        .await
-    {
-        Ok(token) => {
-            server::set_cookie(session_cookie(&token, portal.settings()));
-            leptos_axum::redirect(Step::PasswordChanged.path());
-            Ok(())
-        }
-        Err(error) => server::fail(error),
-    }
+        .await?;
+    server::set_cookie(session_cookie(&token, portal.settings()));
+    leptos_axum::redirect(Step::PasswordChanged.path());
+    Ok(())
 }
 
 /// "Sign out": ends the session on the server and clears the cookie.
@@ -187,9 +139,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     use crate::ssr::context::clear_session_cookie;
     let portal = server::portal()?;
     if let Ok(session) = server::session() {
-        if let Err(error) = portal.sign_out(&session).await {
-            return server::fail(error);
-        }
+        portal.sign_out(&session).await?;
     }
     server::set_cookie(clear_session_cookie(portal.settings()));
     leptos_axum::redirect(Step::SignIn.path());

@@ -98,9 +98,11 @@ pub fn RuleChecklist(
     };
     let extra = move |rule: RuleId| status(rule) == Status::NotMet;
     let unmet_count = move || {
-        violations
-            .get()
-            .map(|list| list.iter().filter(|v| v.rule() != RuleId::ConfirmMatches).count())
+        violations.get().map(|list| {
+            list.iter()
+                .filter(|v| v.rule() != RuleId::ConfirmMatches)
+                .count()
+        })
     };
     let min = policy.min_length;
     let max = policy.max_length;

@@ -111,9 +111,33 @@ pub const MAX_ANSWER_CHARS: usize = 64;
 
 /// Answers too trivial to protect an account, compared after normalisation.
 const TRIVIAL_ANSWERS: &[&str] = &[
-    "abc", "abcd", "123", "1234", "12345", "none", "nil", "nothing", "null", "n/a", "na",
-    "idk", "dunno", "no", "yes", "test", "answer", "password", "qwerty", "asdf", "xxx",
-    "don't know", "dont know", "i don't know", "i dont know", "no idea", "same",
+    "abc",
+    "abcd",
+    "123",
+    "1234",
+    "12345",
+    "none",
+    "nil",
+    "nothing",
+    "null",
+    "n/a",
+    "na",
+    "idk",
+    "dunno",
+    "no",
+    "yes",
+    "test",
+    "answer",
+    "password",
+    "qwerty",
+    "asdf",
+    "xxx",
+    "don't know",
+    "dont know",
+    "i don't know",
+    "i dont know",
+    "no idea",
+    "same",
 ];
 
 /// Unicode NFKC, trimmed, inner whitespace collapsed to one space, case-folded.
@@ -128,15 +152,32 @@ pub fn normalise_answer(answer: &str) -> String {
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum AnswerProblem {
     /// The slot's question is missing or not from that slot's list.
-    QuestionNotChosen { slot: usize },
-    Empty { slot: usize },
-    TooShort { slot: usize, min: usize },
-    TooLong { slot: usize, max: usize },
-    Trivial { slot: usize },
+    QuestionNotChosen {
+        slot: usize,
+    },
+    Empty {
+        slot: usize,
+    },
+    TooShort {
+        slot: usize,
+        min: usize,
+    },
+    TooLong {
+        slot: usize,
+        max: usize,
+    },
+    Trivial {
+        slot: usize,
+    },
     /// The answer is the student's name, a part of it, or the login ID.
-    IsName { slot: usize },
+    IsName {
+        slot: usize,
+    },
     /// This answer repeats an earlier slot's answer.
-    Repeated { slot: usize, same_as: usize },
+    Repeated {
+        slot: usize,
+        same_as: usize,
+    },
 }
 
 impl AnswerProblem {
@@ -211,7 +252,10 @@ pub fn parse_choices(
         if let Some(question) = question {
             chosen.push(ChosenQuestion {
                 question,
-                answer: answers[slot].split_whitespace().collect::<Vec<_>>().join(" "),
+                answer: answers[slot]
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
             });
         }
     }
@@ -319,20 +363,47 @@ mod tests {
             &allen(),
         )
         .err();
-        assert_eq!(problems, Some(vec![AnswerProblem::QuestionNotChosen { slot: 0 }]));
+        assert_eq!(
+            problems,
+            Some(vec![AnswerProblem::QuestionNotChosen { slot: 0 }])
+        );
     }
 
     #[test]
     fn each_answer_problem_is_reported_for_its_slot() {
         let table: &[([&str; 3], AnswerProblem)] = &[
             (["", "Shark", "Turquoise"], AnswerProblem::Empty { slot: 0 }),
-            (["Ramen", "ok", "Turquoise"], AnswerProblem::TooShort { slot: 1, min: 3 }),
-            (["Ramen", "Shark", "none"], AnswerProblem::Trivial { slot: 2 }),
-            (["aaaa", "Shark", "Turquoise"], AnswerProblem::Trivial { slot: 0 }),
-            (["Allen", "Shark", "Turquoise"], AnswerProblem::IsName { slot: 0 }),
-            (["Ramen", "allen tan", "Turquoise"], AnswerProblem::IsName { slot: 1 }),
-            (["Ramen", "Shark", "ALLEN_TAN"], AnswerProblem::IsName { slot: 2 }),
-            (["Ramen", "ramen ", "Turquoise"], AnswerProblem::Repeated { slot: 1, same_as: 0 }),
+            (
+                ["Ramen", "ok", "Turquoise"],
+                AnswerProblem::TooShort { slot: 1, min: 3 },
+            ),
+            (
+                ["Ramen", "Shark", "none"],
+                AnswerProblem::Trivial { slot: 2 },
+            ),
+            (
+                ["aaaa", "Shark", "Turquoise"],
+                AnswerProblem::Trivial { slot: 0 },
+            ),
+            (
+                ["Allen", "Shark", "Turquoise"],
+                AnswerProblem::IsName { slot: 0 },
+            ),
+            (
+                ["Ramen", "allen tan", "Turquoise"],
+                AnswerProblem::IsName { slot: 1 },
+            ),
+            (
+                ["Ramen", "Shark", "ALLEN_TAN"],
+                AnswerProblem::IsName { slot: 2 },
+            ),
+            (
+                ["Ramen", "ramen ", "Turquoise"],
+                AnswerProblem::Repeated {
+                    slot: 1,
+                    same_as: 0,
+                },
+            ),
         ];
         for (answers, expected) in table {
             let problems = parse_choices(
@@ -354,7 +425,10 @@ mod tests {
             &allen(),
         )
         .err();
-        assert_eq!(problems, Some(vec![AnswerProblem::TooLong { slot: 0, max: 64 }]));
+        assert_eq!(
+            problems,
+            Some(vec![AnswerProblem::TooLong { slot: 0, max: 64 }])
+        );
     }
 
     #[test]

@@ -182,9 +182,18 @@ mod tests {
 
     #[test]
     fn the_portal_before_onboarding_redirects_to_the_current_step() {
-        assert_eq!(redirect_for(FIRST_LOGIN, Step::Portal), Some(Step::SetupQuestions));
-        assert_eq!(redirect_for(QUESTIONS_SET, Step::Portal), Some(Step::ChangePassword));
-        assert_eq!(redirect_for(SIGNED_OUT, Step::ChangePassword), Some(Step::SignIn));
+        assert_eq!(
+            redirect_for(FIRST_LOGIN, Step::Portal),
+            Some(Step::SetupQuestions)
+        );
+        assert_eq!(
+            redirect_for(QUESTIONS_SET, Step::Portal),
+            Some(Step::ChangePassword)
+        );
+        assert_eq!(
+            redirect_for(SIGNED_OUT, Step::ChangePassword),
+            Some(Step::SignIn)
+        );
         assert_eq!(redirect_for(DONE, Step::SignIn), Some(Step::Portal));
         assert_eq!(redirect_for(DONE, Step::Portal), None);
     }

@@ -86,12 +86,22 @@ impl CharacterTypes {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Violation {
-    TooShort { min: usize, actual: usize },
-    TooLong { max: usize },
+    TooShort {
+        min: usize,
+        actual: usize,
+    },
+    TooLong {
+        max: usize,
+    },
     FirstCharacterSymbol,
     /// The parts of the name or login ID found in the password, lower-cased.
-    ContainsNamePart { parts: Vec<String> },
-    TooFewCharacterTypes { required: usize, present: CharacterTypes },
+    ContainsNamePart {
+        parts: Vec<String>,
+    },
+    TooFewCharacterTypes {
+        required: usize,
+        present: CharacterTypes,
+    },
     Common,
     /// Server-side: the new password is the current (temporary) one.
     SameAsCurrent,
@@ -169,7 +179,11 @@ pub fn check_password(
         });
     }
     // An empty password has no first character; the length rule already covers it.
-    if password.chars().next().is_some_and(|c| !c.is_alphanumeric()) {
+    if password
+        .chars()
+        .next()
+        .is_some_and(|c| !c.is_alphanumeric())
+    {
         violations.push(Violation::FirstCharacterSymbol);
     }
     let lower = password.to_lowercase();
@@ -306,10 +320,10 @@ mod tests {
     #[test]
     fn the_length_rule_counts_characters_not_bytes() {
         let table: &[(&str, bool)] = &[
-            ("Abcdefgh12!", false),  // 11
-            ("Abcdefgh12!x", true),  // 12
-            ("Écoleété12!", false),  // 11 characters, more bytes
-            ("Écoleété12!x", true),  // 12 characters
+            ("Abcdefgh12!", false), // 11
+            ("Abcdefgh12!x", true), // 12
+            ("Écoleété12!", false), // 11 characters, more bytes
+            ("Écoleété12!x", true), // 12 characters
             ("", false),
         ];
         for (password, ok) in table {
@@ -415,9 +429,11 @@ mod tests {
             login_id: "ng_li_hua@students.edu.sg".into(),
         };
         assert_eq!(owner.name_parts(3), vec!["hua"]);
-        assert!(!check_password("Ngli2024Blue!", &owner, &PasswordPolicy::default())
-            .iter()
-            .any(|v| v.rule() == RuleId::NoNamePart));
+        assert!(
+            !check_password("Ngli2024Blue!", &owner, &PasswordPolicy::default())
+                .iter()
+                .any(|v| v.rule() == RuleId::NoNamePart)
+        );
     }
 
     #[test]

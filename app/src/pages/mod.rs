@@ -114,7 +114,10 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
             let chosen_answer = chosen.map(|c| c.answer).unwrap_or_default();
             let n = slot + 1;
             let slot_problems = move || -> Vec<AnswerProblem> {
-                problems().into_iter().filter(|p| p.slot() == slot).collect()
+                problems()
+                    .into_iter()
+                    .filter(|p| p.slot() == slot)
+                    .collect()
             };
             let has_problem = move || !slot_problems().is_empty();
             let error_id = format!("answer{n}-error");
@@ -218,26 +221,23 @@ fn ConfirmQuestionsForm(view: JourneyView) -> impl IntoView {
     let i18n = use_i18n();
     let action = ServerAction::<ConfirmQuestions>::new();
     let error = general_error(action.value());
-    let rows = view
-        .pending
-        .clone()
-        .map(|pending| {
-            pending
-                .into_iter()
-                .map(|choice| {
-                    let q = choice.question;
-                    view! {
-                        <dt>
-                            {move || {
-                                let locale = i18n.get_locale();
-                                question_text(locale, q)
-                            }}
-                        </dt>
-                        <dd>{choice.answer}</dd>
-                    }
-                })
-                .collect_view()
-        });
+    let rows = view.pending.clone().map(|pending| {
+        pending
+            .into_iter()
+            .map(|choice| {
+                let q = choice.question;
+                view! {
+                    <dt>
+                        {move || {
+                            let locale = i18n.get_locale();
+                            question_text(locale, q)
+                        }}
+                    </dt>
+                    <dd>{choice.answer}</dd>
+                }
+            })
+            .collect_view()
+    });
     view! {
         <SsprFrame step=Some(Step::ConfirmQuestions.number()) idle_timeout_secs=view.idle_timeout_secs>
             <h1>{t!(i18n, confirm.heading)}</h1>

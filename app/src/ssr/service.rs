@@ -167,12 +167,20 @@ impl Portal {
             .await;
             return Ok(None);
         }
-        let Some(account) = self.store.account(record.account_id).await.map_err(internal)? else {
+        let Some(account) = self
+            .store
+            .account(record.account_id)
+            .await
+            .map_err(internal)?
+        else {
             self.store.delete_session(&hash).await.map_err(internal)?;
             return Ok(None);
         };
         if now > record.last_seen_at {
-            self.store.touch_session(&hash, now).await.map_err(internal)?;
+            self.store
+                .touch_session(&hash, now)
+                .await
+                .map_err(internal)?;
         }
         Ok(Some(ActiveSession {
             token_hash: hash,
@@ -200,7 +208,10 @@ impl Portal {
             None => None,
         };
         let Some(account) = account else {
-            self.hasher.verify_dummy(password).await.map_err(hash_error)?;
+            self.hasher
+                .verify_dummy(password)
+                .await
+                .map_err(hash_error)?;
             self.audit(None, "sign_in_failed", client, Some("unknown login id"))
                 .await;
             return Err(AppError::InvalidCredentials);
@@ -211,8 +222,13 @@ impl Portal {
             .await
             .map_err(hash_error)?;
         if !matches {
-            self.audit(Some(account.id), "sign_in_failed", client, Some("wrong password"))
-                .await;
+            self.audit(
+                Some(account.id),
+                "sign_in_failed",
+                client,
+                Some("wrong password"),
+            )
+            .await;
             return Err(AppError::InvalidCredentials);
         }
         let (token, hash) = NewToken::generate();
@@ -250,8 +266,8 @@ impl Portal {
         answers: &[String; QUESTION_COUNT],
     ) -> Result<(), AppError> {
         self.require_step(session, Step::SetupQuestions)?;
-        let chosen =
-            parse_choices(questions, answers, &session.owner()).map_err(AppError::AnswersRefused)?;
+        let chosen = parse_choices(questions, answers, &session.owner())
+            .map_err(AppError::AnswersRefused)?;
         let json = serde_json::to_string(&chosen).map_err(|_| AppError::Internal)?;
         self.store
             .set_pending_questions(&session.token_hash, Some(&json))
@@ -274,7 +290,12 @@ impl Portal {
             });
         }
         self.store
-            .save_answers(session.account.id, &stored, &session.token_hash, self.clock.now())
+            .save_answers(
+                session.account.id,
+                &stored,
+                &session.token_hash,
+                self.clock.now(),
+            )
             .await
             .map_err(internal)?;
         self.audit(Some(session.account.id), "answers_set", None, None)

@@ -16,7 +16,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-const ACCOUNT_COLUMNS: &str = "a.id, a.login_id, a.full_name, a.password_hash, a.password_temporary, \
+const ACCOUNT_COLUMNS: &str =
+    "a.id, a.login_id, a.full_name, a.password_hash, a.password_temporary, \
      EXISTS (SELECT 1 FROM security_answers s WHERE s.account_id = a.id) AS questions_set";
 
 impl SqliteStore {
