@@ -2,6 +2,9 @@
 //! driven over HTTP like a browser would (a cookie-keeping client, no redirects
 //! followed), with a clock the test moves by hand.
 
+// Test helpers fail loudly: a failed set-up step is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::sync::Arc;
 
 use argon2::{PasswordHash, PasswordVerifier};

@@ -8,9 +8,9 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::answers::{ChosenQuestion, QUESTION_COUNT};
+use crate::domain::journey::JourneyState;
 #[cfg(feature = "ssr")]
 use crate::domain::journey::Step;
-use crate::domain::journey::JourneyState;
 use crate::domain::password::{PasswordOwner, PasswordPolicy};
 use crate::domain::secret::Secret;
 use error::AppError;

@@ -59,9 +59,8 @@ pub fn RuleChecklist(
         Some(list) if list.iter().any(|v| v.rule() == rule) => Status::NotMet,
         Some(_) => Status::Met,
     };
-    let types = move || match violations.get() {
-        None => None,
-        Some(list) => Some(
+    let types = move || {
+        violations.get().map(|list| {
             list.iter()
                 .find_map(|v| match v {
                     Violation::TooFewCharacterTypes { present, .. } => Some(*present),
@@ -80,8 +79,8 @@ pub fn RuleChecklist(
                     } else {
                         CharacterTypes::of(&typed)
                     }
-                }),
-        ),
+                })
+        })
     };
     let type_status = move |pick: fn(CharacterTypes) -> bool| match types() {
         None => Status::Pending,

@@ -309,9 +309,11 @@ fn ChangePasswordForm(view: JourneyView) -> impl IntoView {
     let mismatch = move || {
         let confirm = confirm_password.get();
         if confirm.is_empty() {
+            // After a refused submit (no JavaScript) only a mismatch is worth saying.
             server_violations
                 .get()
-                .map(|list| list.contains(&Violation::ConfirmMismatch))
+                .filter(|list| list.contains(&Violation::ConfirmMismatch))
+                .map(|_| true)
         } else {
             Some(confirm != new_password.get())
         }
