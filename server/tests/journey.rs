@@ -145,6 +145,16 @@ impl TestApp {
         }
     }
 
+    /// Signs in from another browser (its own cookies), leaving this one as it is.
+    async fn sign_in_elsewhere(&self, login: &str, password: &str) -> Answer {
+        self.call_with(
+            &new_client(),
+            "sign_in",
+            &[("username", login), ("password", password)],
+        )
+        .await
+    }
+
     async fn sign_in(&self, login: &str, password: &str) -> Answer {
         self.call("sign_in", &[("username", login), ("password", password)])
             .await
@@ -240,14 +250,7 @@ async fn login_ids_are_not_case_sensitive_but_passwords_are() {
             .status,
         StatusCode::OK
     );
-    let other = new_client();
-    let lower = app
-        .call_with(
-            &other,
-            "sign_in",
-            &[("username", ALLEN), ("password", "2024KMPS")],
-        )
-        .await;
+    let lower = app.sign_in_elsewhere(ALLEN, "2024KMPS").await;
     assert_eq!(lower.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -308,14 +311,7 @@ async fn server_functions_called_out_of_order_are_refused_and_change_nothing() {
     assert_eq!(early_confirm.status, StatusCode::CONFLICT);
 
     // The temporary password still works: nothing was changed.
-    let other = new_client();
-    let again = app
-        .call_with(
-            &other,
-            "sign_in",
-            &[("username", ALLEN), ("password", TEMP)],
-        )
-        .await;
+    let again = app.sign_in_elsewhere(ALLEN, TEMP).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.location.as_deref(), Some("/sspr/setup-questions"));
 }
@@ -351,22 +347,9 @@ async fn the_whole_journey_replaces_the_temporary_password() {
         assert!(portal.body.contains(text), "{text}");
     }
 
-    let fresh = new_client();
-    let old = app
-        .call_with(
-            &fresh,
-            "sign_in",
-            &[("username", ALLEN), ("password", TEMP)],
-        )
-        .await;
+    let old = app.sign_in_elsewhere(ALLEN, TEMP).await;
     assert_eq!(old.status, StatusCode::UNAUTHORIZED);
-    let new = app
-        .call_with(
-            &fresh,
-            "sign_in",
-            &[("username", ALLEN), ("password", NEW_PASSWORD)],
-        )
-        .await;
+    let new = app.sign_in_elsewhere(ALLEN, NEW_PASSWORD).await;
     assert_eq!(new.status, StatusCode::OK);
     assert_eq!(new.location.as_deref(), Some("/portal"));
 }
@@ -394,14 +377,7 @@ async fn a_bad_new_password_is_refused_with_every_broken_rule() {
     assert_eq!(rule_ids(&mismatch), vec!["confirm_mismatch"]);
 
     // Nothing changed: the temporary password still signs in.
-    let other = new_client();
-    let again = app
-        .call_with(
-            &other,
-            "sign_in",
-            &[("username", ALLEN), ("password", TEMP)],
-        )
-        .await;
+    let again = app.sign_in_elsewhere(ALLEN, TEMP).await;
     assert_eq!(again.status, StatusCode::OK);
 }
 

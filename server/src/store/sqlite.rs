@@ -57,6 +57,26 @@ fn db_error(error: sqlx::Error) -> StoreError {
     }
 }
 
+/// A new session row, inside the caller's transaction (sign-in, password change).
+async fn insert_session(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    token_hash: &[u8],
+    account: AccountId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(token_hash)
+    .bind(account)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
 fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError> {
     Ok(Account {
         id: row.try_get("id").map_err(db_error)?,
@@ -125,16 +145,7 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(token_hash)
-        .bind(account)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+        insert_session(&mut tx, token_hash, account, now).await?;
         sqlx::query("UPDATE accounts SET last_sign_in_at = ? WHERE id = ?")
             .bind(now)
             .bind(account)
@@ -253,16 +264,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(new_token_hash)
-        .bind(account)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+        insert_session(&mut tx, new_token_hash, account, now).await?;
         tx.commit().await.map_err(db_error)
     }
 
