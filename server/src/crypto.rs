@@ -117,9 +117,7 @@ impl SecretHasher for Argon2Hasher {
     }
 
     async fn verify_dummy(&self, secret: &Secret) -> Result<(), HashError> {
-        self.verify(secret, &self.dummy_hash.clone())
-            .await
-            .map(|_| ())
+        self.verify(secret, &self.dummy_hash).await.map(|_| ())
     }
 }
 
