@@ -59,27 +59,18 @@ pub fn RuleChecklist(
         Some(list) if list.iter().any(|v| v.rule() == rule) => Status::NotMet,
         Some(_) => Status::Met,
     };
+    // Which character types are present: from what is typed, else from the server's
+    // refusal; unknown (pending) when the server refused for other reasons only.
     let types = move || {
-        violations.get().map(|list| {
-            list.iter()
-                .find_map(|v| match v {
-                    Violation::TooFewCharacterTypes { present, .. } => Some(*present),
-                    _ => None,
-                })
-                .unwrap_or_else(|| {
-                    let typed = password.get();
-                    if typed.is_empty() {
-                        // Accepted by the server: all required types were present.
-                        CharacterTypes {
-                            uppercase: true,
-                            lowercase: true,
-                            number: true,
-                            symbol: true,
-                        }
-                    } else {
-                        CharacterTypes::of(&typed)
-                    }
-                })
+        let typed = password.get();
+        if !typed.is_empty() {
+            return Some(CharacterTypes::of(&typed));
+        }
+        server_violations.get().and_then(|list| {
+            list.into_iter().find_map(|v| match v {
+                Violation::TooFewCharacterTypes { present, .. } => Some(present),
+                _ => None,
+            })
         })
     };
     let type_status = move |pick: fn(CharacterTypes) -> bool| match types() {
