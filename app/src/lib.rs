@@ -33,6 +33,8 @@ pub const OUTPUT_NAME: &str = "school-portal";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::csp::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html>

@@ -2,7 +2,12 @@
 //! by command-line flags. Unknown flags and malformed values stop the start-up with a
 //! message that names the setting.
 
+use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
+
+use app::ssr::ports::LockoutPolicy;
+use app::ssr::service::Settings;
+use app::ssr::throttle::ThrottleSettings;
 
 use crate::crypto::HashCost;
 
@@ -28,6 +33,26 @@ pub struct Cli {
 pub enum Command {
     /// Run the web server (the default).
     Serve,
+    /// Print an account's audit trail (sign-ins, failures, lockouts, changes), oldest first.
+    Audit {
+        /// The account's login ID, e.g. allen_tan@students.edu.sg.
+        #[arg(long = "account", value_name = "LOGIN_ID")]
+        account: String,
+    },
+    /// Staff operations on accounts.
+    Accounts {
+        #[command(subcommand)]
+        action: AccountsCommand,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AccountsCommand {
+    /// Lift a lockout and clear the failed sign-in count.
+    Unlock {
+        /// The account's login ID.
+        login_id: String,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -56,17 +81,55 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=10))]
     pub argon2_iterations: u32,
 
-    /// Hashes that may run at once (default: the number of cores).
-    #[arg(long, env = "PORTAL_HASH_WORKERS")]
+    /// Hashes that may run at once (default: the number of cores, but no more than fit
+    /// in the hash memory budget).
+    #[arg(long, env = "PORTAL_HASH_WORKERS",
+          value_parser = clap::value_parser!(u32).range(1..=1024).map(|n| n as usize))]
     pub hash_workers: Option<usize>,
+
+    /// Memory (MiB) that running argon2 hashes may use together; with the memory cost
+    /// it caps the number of hashes that run at once.
+    #[arg(long, env = "PORTAL_HASH_MEMORY_MIB", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub hash_memory_mib: u32,
 
     /// Hashes that may wait for a worker before requests are answered 503.
     #[arg(long, env = "PORTAL_HASH_QUEUE", default_value_t = 64)]
     pub hash_queue: usize,
 
-    /// Mark the session cookie Secure with the __Host- prefix (serve over HTTPS).
+    /// Served over HTTPS: mark the session cookie Secure with the __Host- prefix and
+    /// send HSTS.
     #[arg(long, env = "PORTAL_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+
+    /// Distinct wrong passwords in a row that lock an account.
+    #[arg(long, env = "PORTAL_LOCKOUT_ATTEMPTS", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub lockout_attempts: u32,
+
+    /// Length of the first lockout in seconds; each further one doubles it.
+    #[arg(long, env = "PORTAL_LOCKOUT_SECS", default_value_t = 15 * 60,
+          value_parser = clap::value_parser!(i64).range(60..=7 * 86_400))]
+    pub lockout_secs: i64,
+
+    /// Longest lockout in seconds.
+    #[arg(long, env = "PORTAL_LOCKOUT_MAX_SECS", default_value_t = 4 * 3600,
+          value_parser = clap::value_parser!(i64).range(60..=30 * 86_400))]
+    pub lockout_max_secs: i64,
+
+    /// Sign-in attempts per minute from one client address (0 turns the limit off).
+    #[arg(long, env = "PORTAL_SIGN_IN_PER_MINUTE", default_value_t = 600,
+          value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub sign_in_per_minute: u32,
+
+    /// Sign-in attempts one client address may make in a burst.
+    #[arg(long, env = "PORTAL_SIGN_IN_BURST", default_value_t = 120,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub sign_in_burst: u32,
+
+    /// Take the client address from X-Forwarded-For (only behind a proxy that sets it).
+    #[arg(long, env = "PORTAL_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
 }
 
 impl Config {
@@ -78,11 +141,36 @@ impl Config {
         }
     }
 
-    pub fn hash_workers(&self) -> usize {
+    /// Hashes that run at once: as set, or the number of cores capped by how many
+    /// hashes of `cost` fit in the memory budget (at least one).
+    pub fn hash_workers(&self, cost: HashCost) -> usize {
         self.hash_workers.unwrap_or_else(|| {
-            std::thread::available_parallelism()
+            let cores = std::thread::available_parallelism()
                 .map(|n| n.get())
-                .unwrap_or(2)
+                .unwrap_or(2);
+            let per_hash_kib = u64::from(cost.memory_kib.max(1));
+            let fit = u64::from(self.hash_memory_mib) * 1024 / per_hash_kib;
+            cores.min(usize::try_from(fit).unwrap_or(usize::MAX)).max(1)
         })
+    }
+
+    /// The services' settings.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            idle_timeout_secs: self.idle_timeout_secs,
+            absolute_timeout_secs: self.absolute_timeout_secs,
+            secure_cookies: self.secure_cookies,
+            lockout: LockoutPolicy {
+                max_failures: self.lockout_attempts,
+                lock_secs: self.lockout_secs,
+                max_lock_secs: self.lockout_max_secs.max(self.lockout_secs),
+            },
+            throttle: ThrottleSettings {
+                per_minute: self.sign_in_per_minute,
+                burst: self.sign_in_burst,
+            },
+            trust_forwarded_for: self.trust_forwarded_for,
+            ..Settings::default()
+        }
     }
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use app::domain::secret::Secret;
-use app::ssr::ports::{HashError, SecretHasher};
+use app::ssr::ports::{HashError, SecretHasher, Verification};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -91,6 +91,64 @@ fn hash_blocking(params: &Params, secret: &str) -> Result<String, HashError> {
         .map_err(|e| HashError::Failed(e.to_string()))
 }
 
+/// Bytes of the argon2 output kept as a wrong password's fingerprint.
+const FINGERPRINT_BYTES: usize = 16;
+
+/// Recomputes the hash of `secret` with the stored hash's own algorithm, salt and
+/// parameters, compares it in constant time, and keeps the computed output's prefix as
+/// the fingerprint of a wrong password.
+fn check_blocking(current: &Params, secret: &str, phc: &str) -> Verification {
+    let malformed = Verification {
+        matches: false,
+        fingerprint: Vec::new(),
+        outdated: true,
+    };
+    let Ok(stored) = PasswordHash::new(phc) else {
+        return malformed;
+    };
+    let (Some(expected), Some(salt), Ok(params)) =
+        (stored.hash, stored.salt, Params::try_from(&stored))
+    else {
+        return malformed;
+    };
+    let Ok(algorithm) = Algorithm::try_from(stored.algorithm) else {
+        return malformed;
+    };
+    let version = stored
+        .version
+        .and_then(|v| Version::try_from(v).ok())
+        .unwrap_or_default();
+    let outdated = algorithm != Algorithm::Argon2id
+        || version != Version::V0x13
+        || params.m_cost() < current.m_cost()
+        || params.t_cost() < current.t_cost()
+        || params.p_cost() < current.p_cost();
+    let Ok(computed) = Argon2::new(algorithm, version, params.clone()).hash_password_customized(
+        secret.as_bytes(),
+        Some(stored.algorithm),
+        Some(version.into()),
+        params,
+        salt,
+    ) else {
+        return malformed;
+    };
+    let Some(output) = computed.hash else {
+        return malformed;
+    };
+    // `Output`'s equality is constant-time.
+    let matches = output == expected;
+    let fingerprint = if matches {
+        Vec::new()
+    } else {
+        output.as_bytes()[..FINGERPRINT_BYTES.min(output.len())].to_vec()
+    };
+    Verification {
+        matches,
+        fingerprint,
+        outdated,
+    }
+}
+
 fn verify_blocking(params: Params, secret: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
         // The parameters come from the PHC string itself, so old hashes still verify.
@@ -116,6 +174,13 @@ impl SecretHasher for Argon2Hasher {
             .await
     }
 
+    async fn check(&self, secret: &Secret, phc: &str) -> Result<Verification, HashError> {
+        let secret = secret.clone();
+        let phc = phc.to_string();
+        self.run(move |params| check_blocking(&params, secret.expose(), &phc))
+            .await
+    }
+
     async fn verify_dummy(&self, secret: &Secret) -> Result<(), HashError> {
         self.verify(secret, &self.dummy_hash).await.map(|_| ())
     }
@@ -134,6 +199,40 @@ mod tests {
         assert!(hasher.verify(&secret, &phc).await?);
         assert!(!hasher.verify(&Secret::new("bluewhale2024!"), &phc).await?);
         assert!(!hasher.verify(&secret, "not a phc string").await?);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn check_fingerprints_wrong_passwords_and_flags_weak_hashes() -> Result<(), HashError> {
+        let weak = Argon2Hasher::new(
+            HashCost {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            1,
+            4,
+        )?;
+        let current = Argon2Hasher::new(HashCost::TEST, 1, 4)?;
+        let secret = Secret::new("BlueWhale2024!");
+        let old = weak.hash(&secret).await?;
+        let right = current.check(&secret, &old).await?;
+        assert!(right.matches && right.outdated && right.fingerprint.is_empty());
+
+        let fresh = current.hash(&secret).await?;
+        assert!(!current.check(&secret, &fresh).await?.outdated);
+        let wrong = current.check(&Secret::new("guess-one"), &fresh).await?;
+        let again = current.check(&Secret::new("guess-one"), &fresh).await?;
+        let other = current.check(&Secret::new("guess-two"), &fresh).await?;
+        assert!(!wrong.matches);
+        assert_eq!(wrong.fingerprint.len(), FINGERPRINT_BYTES);
+        assert_eq!(wrong.fingerprint, again.fingerprint);
+        assert_ne!(wrong.fingerprint, other.fingerprint);
+        // Another account's salt gives the same wrong password another fingerprint.
+        let fresh2 = current.hash(&secret).await?;
+        let elsewhere = current.check(&Secret::new("guess-one"), &fresh2).await?;
+        assert_ne!(wrong.fingerprint, elsewhere.fingerprint);
+        assert!(!current.check(&secret, "garbage").await?.matches);
         Ok(())
     }
 

@@ -25,8 +25,9 @@ pub async fn load_session(
     if request.uri().path().starts_with("/pkg/") {
         return next.run(request).await;
     }
+    let client = client_address(&request, portal.settings().trust_forwarded_for);
     let token = token_from_headers(request.headers(), portal.settings());
-    let session = match portal.session(token.as_deref()).await {
+    let session = match portal.session(token.as_deref(), client.as_deref()).await {
         Ok(session) => session,
         Err(_) => {
             return (
@@ -37,14 +38,78 @@ pub async fn load_session(
                 .into_response()
         }
     };
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string());
     request
         .extensions_mut()
         .insert(RequestContext { session, client });
     next.run(request).await
+}
+
+/// The client's IP address: the TCP peer, or — only when the operator says a proxy in
+/// front sets it — the last entry of `X-Forwarded-For` (the one that proxy added).
+fn client_address(request: &Request, trust_forwarded_for: bool) -> Option<String> {
+    if trust_forwarded_for {
+        let forwarded = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .next_back()
+            .and_then(|last| last.parse::<std::net::IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return Some(ip.to_string());
+        }
+    }
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+}
+
+/// Refuses cross-site requests that could change state (CSRF), for every method but
+/// GET, HEAD and OPTIONS — server functions, form posts and anything added later.
+/// Browsers say where a request comes from in `Sec-Fetch-Site` (all current ones) or
+/// `Origin`; a request that carries neither is not from a browser page and cannot ride
+/// on a student's cookie. (The same rule as Go's `http.CrossOriginProtection`.)
+pub async fn same_origin_only(request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    if is_cross_site(request.headers()) {
+        tracing::warn!(path = %request.uri().path(), "cross-site request refused");
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CACHE_CONTROL, "no-store")],
+            "Cross-site request refused. Open the portal's own page and try again.",
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+fn is_cross_site(headers: &axum::http::HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        // "none": the user typed or bookmarked it; "same-origin": our own page.
+        return !matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest);
+    match (origin_host, host) {
+        (Some(origin_host), Some(host)) => !origin_host.eq_ignore_ascii_case(host),
+        // "null" or a malformed Origin: refuse.
+        _ => true,
+    }
 }
 
 pub async fn step_guard(request: Request, next: Next) -> Response {
@@ -100,10 +165,15 @@ pub async fn server_fn_status(request: Request, next: Next) -> Response {
         if let Ok(status) = StatusCode::from_u16(error.status()) {
             parts.status = status;
         }
-        if matches!(error, AppError::Busy) {
+        let retry_after = match error {
+            AppError::Busy => Some(2),
+            AppError::Throttled { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             parts
                 .headers
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))

@@ -2,18 +2,20 @@
 //! journey's services, puts the session middleware and the step guard in front of
 //! the Leptos pages and server functions, and serves the built site.
 
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod guard;
+pub mod headers;
 pub mod store;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::ssr::ports::Clock;
-use app::ssr::service::{Portal, Settings};
+pub use app::ssr::service::Portal;
 use app::{shell, App};
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -42,14 +44,9 @@ pub async fn build_portal(
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<Portal>, StartupError> {
     let store = store::open(&config.database_url).await?;
-    let hasher = Argon2Hasher::new(cost, config.hash_workers(), config.hash_queue)
+    let hasher = Argon2Hasher::new(cost, config.hash_workers(cost), config.hash_queue)
         .map_err(|e| StartupError::Hasher(e.to_string()))?;
-    let settings = Settings {
-        idle_timeout_secs: config.idle_timeout_secs,
-        absolute_timeout_secs: config.absolute_timeout_secs,
-        secure_cookies: config.secure_cookies,
-        ..Settings::default()
-    };
+    let settings = config.settings();
     Ok(Arc::new(Portal::new(
         store,
         Arc::new(hasher),
@@ -65,7 +62,8 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
     let provide = move || provide_context(context_portal.clone());
     let shell_options = leptos_options.clone();
     let fallback_options = leptos_options.clone();
-    Router::new()
+    let https = portal.settings().secure_cookies;
+    let router = Router::new()
         .route("/set-lang", axum::routing::get(set_language))
         .leptos_routes_with_context(&leptos_options, routes, provide.clone(), move || {
             shell(shell_options.clone())
@@ -80,8 +78,10 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
             portal,
             guard::load_session,
         ))
+        .layer(axum::middleware::from_fn(guard::same_origin_only))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .with_state(leptos_options)
+        .with_state(leptos_options);
+    headers::add_security_headers(router, https)
 }
 
 /// The language selector without JavaScript: remembers the choice in the same cookie

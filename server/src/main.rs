@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser as _;
 use server::clock::SystemClock;
-use server::config::{Cli, Command};
+use server::config::{AccountsCommand, Cli, Command};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -16,15 +16,45 @@ async fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
-    match cli.command.clone().unwrap_or(Command::Serve) {
-        Command::Serve => match run(cli).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => {
-                eprintln!("error: {message}");
-                ExitCode::FAILURE
-            }
-        },
+    let result = match cli.command.clone().unwrap_or(Command::Serve) {
+        Command::Serve => run(cli).await,
+        Command::Audit { account } => {
+            operation(&cli, |portal| async move {
+                server::cli::audit(&portal, &account).await
+            })
+            .await
+        }
+        Command::Accounts {
+            action: AccountsCommand::Unlock { login_id },
+        } => {
+            operation(&cli, |portal| async move {
+                server::cli::unlock(&portal, &login_id).await
+            })
+            .await
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
     }
+}
+
+/// Runs a one-off operation on the configured database and prints its output.
+async fn operation<F, Fut>(cli: &Cli, op: F) -> Result<(), String>
+where
+    F: FnOnce(Arc<server::Portal>) -> Fut,
+    Fut: std::future::Future<Output = Result<String, String>>,
+{
+    let config = &cli.config;
+    let portal = server::build_portal(config, config.hash_cost(), Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
+    let out = op(portal).await?;
+    print!("{out}");
+    Ok(())
 }
 
 async fn run(cli: Cli) -> Result<(), String> {

@@ -10,9 +10,16 @@ use crate::domain::password::Violation;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
-    /// Unknown user, wrong password or locked account: always this one message.
+    /// Unknown user, wrong password or locked account: always this one message, with
+    /// the lockout rule (the same for everyone, so it tells nothing about the account).
     #[error("invalid username or password")]
-    InvalidCredentials,
+    InvalidCredentials {
+        max_failures: u32,
+        lock_minutes: u32,
+    },
+    /// Too many sign-in attempts from this network address; slow down.
+    #[error("too many attempts from this address")]
+    Throttled { retry_after_secs: u32 },
     /// Not signed in, or the session ended (idle or absolute timeout, signed out).
     #[error("the session has ended")]
     SessionEnded,
@@ -37,7 +44,8 @@ impl AppError {
     /// The HTTP status the server answers with for this error.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::InvalidCredentials | AppError::SessionEnded => 401,
+            AppError::InvalidCredentials { .. } | AppError::SessionEnded => 401,
+            AppError::Throttled { .. } => 429,
             AppError::WrongStep { .. } => 409,
             AppError::AnswersRefused(_) | AppError::PasswordRefused(_) => 422,
             AppError::BadRequest => 400,

@@ -49,15 +49,26 @@ pub fn answer_problem_text(locale: Locale, problem: &AnswerProblem) -> String {
 }
 
 /// The message for errors that are not about a particular field.
-pub fn error_text(locale: Locale, error: &AppError) -> &'static str {
+pub fn error_text(locale: Locale, error: &AppError) -> String {
     match error {
-        AppError::InvalidCredentials => td_string!(locale, sign_in.invalid),
-        AppError::SessionEnded => td_string!(locale, errors.session_ended),
-        AppError::WrongStep { .. } => td_string!(locale, errors.wrong_step),
-        AppError::Busy => td_string!(locale, errors.busy),
-        AppError::BadRequest => td_string!(locale, errors.bad_request),
+        AppError::InvalidCredentials {
+            max_failures,
+            lock_minutes,
+        } => td_string!(
+            locale,
+            sign_in.invalid,
+            attempts = *max_failures,
+            minutes = *lock_minutes
+        ),
+        AppError::Throttled { retry_after_secs } => {
+            td_string!(locale, errors.throttled, seconds = *retry_after_secs)
+        }
+        AppError::SessionEnded => td_string!(locale, errors.session_ended).to_string(),
+        AppError::WrongStep { .. } => td_string!(locale, errors.wrong_step).to_string(),
+        AppError::Busy => td_string!(locale, errors.busy).to_string(),
+        AppError::BadRequest => td_string!(locale, errors.bad_request).to_string(),
         AppError::AnswersRefused(_) | AppError::PasswordRefused(_) | AppError::Internal => {
-            td_string!(locale, errors.internal)
+            td_string!(locale, errors.internal).to_string()
         }
     }
 }

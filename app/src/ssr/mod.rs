@@ -2,5 +2,7 @@
 //! journey's services, and how a request's session reaches the server functions.
 
 pub mod context;
+pub mod csp;
 pub mod ports;
 pub mod service;
+pub mod throttle;

@@ -9,9 +9,10 @@ use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
 use super::ports::{
-    Account, AuditEvent, Clock, HashError, SecretHasher, SessionRecord, Store, StoreError,
-    StoredAnswer, Timestamp,
+    Account, AccountId, AuditEvent, Clock, FailureOutcome, HashError, HashUpgrade, LockoutPolicy,
+    SecretHasher, SessionRecord, Store, StoreError, StoredAnswer, Timestamp,
 };
+use super::throttle::{ClientThrottle, ThrottleSettings};
 use crate::api::error::AppError;
 use crate::domain::answers::{normalise_answer, parse_choices, ChosenQuestion, QUESTION_COUNT};
 use crate::domain::journey::{current_step, may_visit, JourneyState, Step};
@@ -29,6 +30,11 @@ pub struct Settings {
     pub policy: PasswordPolicy,
     /// Mark the cookie `Secure` (and use the `__Host-` prefix): on when served over HTTPS.
     pub secure_cookies: bool,
+    pub lockout: LockoutPolicy,
+    pub throttle: ThrottleSettings,
+    /// Take the client's address from the last `X-Forwarded-For` entry (only behind a
+    /// proxy that sets it); otherwise the TCP peer's address is used.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Settings {
@@ -38,6 +44,9 @@ impl Default for Settings {
             absolute_timeout_secs: 8 * 60 * 60,
             policy: PasswordPolicy::default(),
             secure_cookies: false,
+            lockout: LockoutPolicy::default(),
+            throttle: ThrottleSettings::default(),
+            trust_forwarded_for: false,
         }
     }
 }
@@ -76,6 +85,8 @@ pub struct ActiveSession {
     token_hash: Vec<u8>,
     pub account: Account,
     pub record: SessionRecord,
+    /// The address this request came from, for the audit trail.
+    pub client: Option<String>,
 }
 
 impl ActiveSession {
@@ -110,7 +121,12 @@ pub struct Portal {
     hasher: Arc<dyn SecretHasher>,
     clock: Arc<dyn Clock>,
     settings: Settings,
+    throttle: ClientThrottle,
 }
+
+/// A sign-in check claimed on an account and not finished after this many seconds
+/// (its server died mid-check) stops counting against the limit.
+const STALE_CLAIM_SECS: i64 = 60;
 
 impl Portal {
     pub fn new(
@@ -123,6 +139,7 @@ impl Portal {
             store,
             hasher,
             clock,
+            throttle: ClientThrottle::new(settings.throttle),
             settings,
         }
     }
@@ -145,7 +162,11 @@ impl Portal {
 
     /// The session behind a cookie token, if it is alive. An idle or expired session
     /// is deleted and the request treated as signed out. A live one is touched.
-    pub async fn session(&self, token: Option<&str>) -> Result<Option<ActiveSession>, AppError> {
+    pub async fn session(
+        &self,
+        token: Option<&str>,
+        client: Option<&str>,
+    ) -> Result<Option<ActiveSession>, AppError> {
         let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128) else {
             return Ok(None);
         };
@@ -161,7 +182,7 @@ impl Portal {
             self.audit(
                 Some(record.account_id),
                 "session_timeout",
-                None,
+                client.map(str::to_string),
                 Some(if idle { "idle" } else { "absolute" }),
             )
             .await;
@@ -184,6 +205,7 @@ impl Portal {
         }
         Ok(Some(ActiveSession {
             token_hash: hash,
+            client: client.map(str::to_string),
             account,
             record: SessionRecord {
                 last_seen_at: now,
@@ -192,13 +214,29 @@ impl Portal {
         }))
     }
 
-    /// Signs in. Unknown user and wrong password give the same error at the same cost.
+    /// The one answer for an unknown user, a wrong password and a locked account.
+    pub fn invalid_credentials(&self) -> AppError {
+        let lockout = &self.settings.lockout;
+        AppError::InvalidCredentials {
+            max_failures: lockout.max_failures,
+            lock_minutes: u32::try_from(lockout.lock_secs.div_euclid(60)).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Signs in. An unknown user, a wrong password and a locked account get the same
+    /// error at the same cost (one argon2 verification each). Wrong passwords count
+    /// towards the account's lockout; each check is claimed in the database before it
+    /// runs, so parallel attempts cannot exceed the limit.
     pub async fn sign_in(
         &self,
         login_id: &str,
         password: &Secret,
         client: Option<String>,
     ) -> Result<(NewToken, Step), AppError> {
+        if let Err(retry_after_secs) = self.throttle.check(client.as_deref()) {
+            self.audit(None, "sign_in_throttled", client, None).await;
+            return Err(AppError::Throttled { retry_after_secs });
+        }
         let account = match LoginId::parse(login_id) {
             Some(id) => self
                 .store
@@ -214,29 +252,66 @@ impl Portal {
                 .map_err(hash_error)?;
             self.audit(None, "sign_in_failed", client, Some("unknown login id"))
                 .await;
-            return Err(AppError::InvalidCredentials);
+            return Err(self.invalid_credentials());
         };
-        let matches = self
-            .hasher
-            .verify(password, &account.password_hash)
-            .await
-            .map_err(hash_error)?;
-        if !matches {
-            self.audit(
-                Some(account.id),
-                "sign_in_failed",
-                client,
-                Some("wrong password"),
+        let now = self.clock.now();
+        let claimed = self
+            .store
+            .claim_attempt(
+                account.id,
+                now,
+                self.settings.lockout.max_failures,
+                STALE_CLAIM_SECS,
             )
-            .await;
-            return Err(AppError::InvalidCredentials);
-        }
-        let (token, hash) = NewToken::generate();
-        self.store
-            .start_session(&hash, account.id, self.clock.now())
             .await
             .map_err(internal)?;
-        self.audit(Some(account.id), "sign_in", client, None).await;
+        if !claimed {
+            // Locked (or every remaining guess is being checked right now): the password
+            // is not checked, but the answer costs and looks the same.
+            self.hasher
+                .verify_dummy(password)
+                .await
+                .map_err(hash_error)?;
+            self.audit(Some(account.id), "sign_in_refused", client, Some("locked"))
+                .await;
+            return Err(self.invalid_credentials());
+        }
+        let verification = match self.hasher.check(password, &account.password_hash).await {
+            Ok(verification) => verification,
+            Err(error) => {
+                if let Err(store_error) = self.store.release_attempt(account.id).await {
+                    tracing::error!(%store_error, "could not release a sign-in claim");
+                }
+                return Err(hash_error(error));
+            }
+        };
+        if !verification.matches {
+            return Err(self
+                .wrong_password(account.id, &verification.fingerprint, client)
+                .await);
+        }
+        let upgraded_hash = if verification.outdated {
+            // Busy or failed: keep the old hash this time; the next sign-in retries.
+            self.hasher.hash(password).await.ok()
+        } else {
+            None
+        };
+        let upgrade = upgraded_hash.as_deref().map(|new_hash| HashUpgrade {
+            old_hash: &account.password_hash,
+            new_hash,
+        });
+        let (token, hash) = NewToken::generate();
+        self.store
+            .start_session(&hash, account.id, self.clock.now(), upgrade)
+            .await
+            .map_err(internal)?;
+        self.audit(
+            Some(account.id),
+            "sign_in",
+            client,
+            upgrade.map(|_| "password hash upgraded to the current parameters"),
+        )
+        .await;
         let state = JourneyState {
             signed_in: true,
             temporary_password: account.temporary_password,
@@ -244,6 +319,76 @@ impl Portal {
             answers_pending: false,
         };
         Ok((token, current_step(state)))
+    }
+
+    async fn wrong_password(
+        &self,
+        account: AccountId,
+        fingerprint: &[u8],
+        client: Option<String>,
+    ) -> AppError {
+        let outcome = self
+            .store
+            .record_failure(
+                account,
+                fingerprint,
+                self.clock.now(),
+                &self.settings.lockout,
+            )
+            .await;
+        let detail = match outcome {
+            Ok(FailureOutcome::Counted { failures }) => {
+                format!("wrong password ({failures} in a row)")
+            }
+            Ok(FailureOutcome::Repeated) => {
+                "wrong password (repeated, not counted again)".to_string()
+            }
+            Ok(FailureOutcome::Locked { .. }) => "wrong password (limit reached)".to_string(),
+            Err(error) => {
+                tracing::error!(%error, "could not record a failed sign-in");
+                return AppError::Internal;
+            }
+        };
+        self.audit(
+            Some(account),
+            "sign_in_failed",
+            client.clone(),
+            Some(&detail),
+        )
+        .await;
+        if let Ok(FailureOutcome::Locked { until }) = outcome {
+            let minutes = (until - self.clock.now()).div_euclid(60);
+            self.audit(
+                Some(account),
+                "account_locked",
+                client,
+                Some(&format!("locked for {minutes} minutes")),
+            )
+            .await;
+        }
+        self.invalid_credentials()
+    }
+
+    /// Lifts a lockout (staff action). Returns whether the account was locked.
+    pub async fn unlock(&self, account: AccountId, actor: &str) -> Result<bool, AppError> {
+        let was_locked = self
+            .store
+            .unlock(account, self.clock.now())
+            .await
+            .map_err(internal)?;
+        self.audit_as(
+            Some(account),
+            actor,
+            "account_unlocked",
+            None,
+            Some(if was_locked {
+                "lockout lifted"
+            } else {
+                "failure count cleared (was not locked)"
+            }),
+        )
+        .await;
+        Ok(was_locked)
     }
 
     /// Refuses a request that belongs to another step.
@@ -298,8 +443,13 @@ impl Portal {
             )
             .await
             .map_err(internal)?;
-        self.audit(Some(session.account.id), "answers_set", None, None)
-            .await;
+        self.audit(
+            Some(session.account.id),
+            "answers_set",
+            session.client.clone(),
+            None,
+        )
+        .await;
         Ok(())
     }
 
@@ -336,8 +486,13 @@ impl Portal {
             .complete_password_change(session.account.id, &new_hash, &token_hash, self.clock.now())
             .await
             .map_err(internal)?;
-        self.audit(Some(session.account.id), "password_changed", None, None)
-            .await;
+        self.audit(
+            Some(session.account.id),
+            "password_changed",
+            session.client.clone(),
+            None,
+        )
+        .await;
         Ok(token)
     }
 
@@ -346,24 +501,42 @@ impl Portal {
             .delete_session(&session.token_hash)
             .await
             .map_err(internal)?;
-        self.audit(Some(session.account.id), "sign_out", None, None)
-            .await;
+        self.audit(
+            Some(session.account.id),
+            "sign_out",
+            session.client.clone(),
+            None,
+        )
+        .await;
         Ok(())
     }
 
-    /// Writes an audit event. A failure to audit is logged, not shown to the user.
+    /// Writes an audit event with the account itself as the actor.
     pub async fn audit(
         &self,
         account_id: Option<i64>,
-        kind: &'static str,
+        kind: &str,
+        client: Option<String>,
+        detail: Option<&str>,
+    ) {
+        self.audit_as(account_id, "self", kind, client, detail)
+            .await;
+    }
+
+    /// Writes an audit event. A failure to audit is logged, not shown to the user.
+    pub async fn audit_as(
+        &self,
+        account_id: Option<i64>,
+        actor: &str,
+        kind: &str,
         client: Option<String>,
         detail: Option<&str>,
     ) {
         let event = AuditEvent {
             at: self.clock.now(),
             account_id,
-            actor: "self".to_string(),
-            kind,
+            actor: actor.to_string(),
+            kind: kind.to_string(),
             client,
             detail: detail.map(str::to_string),
         };

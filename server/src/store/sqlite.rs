@@ -5,8 +5,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use app::ssr::ports::{
-    Account, AccountId, AuditEvent, NewAccount, SessionRecord, Store, StoreError, StoredAnswer,
-    Timestamp,
+    Account, AccountId, AuditEvent, FailureOutcome, HashUpgrade, LockoutPolicy, NewAccount,
+    SessionRecord, Store, StoreError, StoredAnswer, Timestamp,
 };
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -17,7 +17,7 @@ pub struct SqliteStore {
 }
 
 const ACCOUNT_COLUMNS: &str =
-    "a.id, a.login_id, a.full_name, a.password_hash, a.password_temporary, \
+    "a.id, a.login_id, a.full_name, a.password_hash, a.password_temporary, a.locked_until, \
      EXISTS (SELECT 1 FROM security_answers s WHERE s.account_id = a.id) AS questions_set";
 
 impl SqliteStore {
@@ -85,6 +85,7 @@ fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError
         password_hash: row.try_get("password_hash").map_err(db_error)?,
         temporary_password: row.try_get("password_temporary").map_err(db_error)?,
         questions_set: row.try_get("questions_set").map_err(db_error)?,
+        locked_until: row.try_get("locked_until").map_err(db_error)?,
     })
 }
 
@@ -138,21 +139,200 @@ impl Store for SqliteStore {
         row.try_get("n").map_err(db_error)
     }
 
+    async fn claim_attempt(
+        &self,
+        account: AccountId,
+        now: Timestamp,
+        max_failures: u32,
+        stale_after: i64,
+    ) -> Result<bool, StoreError> {
+        // One statement, so the check and the claim cannot be split by another request.
+        let row = sqlx::query(
+            "UPDATE accounts SET \
+                 attempts_in_flight = (CASE WHEN claimed_at IS NULL OR claimed_at < ?1 \
+                                       THEN 0 ELSE attempts_in_flight END) + 1, \
+                 claimed_at = ?2 \
+             WHERE id = ?3 \
+               AND (locked_until IS NULL OR locked_until <= ?2) \
+               AND failed_count + (CASE WHEN claimed_at IS NULL OR claimed_at < ?1 \
+                                   THEN 0 ELSE attempts_in_flight END) < ?4 \
+             RETURNING id",
+        )
+        .bind(now - stale_after)
+        .bind(now)
+        .bind(account)
+        .bind(i64::from(max_failures))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(row.is_some())
+    }
+
+    async fn release_attempt(&self, account: AccountId) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET attempts_in_flight = MAX(attempts_in_flight - 1, 0) WHERE id = ?",
+        )
+        .bind(account)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn record_failure(
+        &self,
+        account: AccountId,
+        fingerprint: &[u8],
+        now: Timestamp,
+        policy: &LockoutPolicy,
+    ) -> Result<FailureOutcome, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        // The first statement writes, so the transaction holds the write lock from here.
+        sqlx::query(
+            "UPDATE accounts SET attempts_in_flight = MAX(attempts_in_flight - 1, 0) WHERE id = ?",
+        )
+        .bind(account)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let inserted = sqlx::query(
+            "INSERT OR IGNORE INTO sign_in_failures (account_id, fingerprint, at) VALUES (?, ?, ?)",
+        )
+        .bind(account)
+        .bind(fingerprint)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if inserted == 0 {
+            tx.commit().await.map_err(db_error)?;
+            return Ok(FailureOutcome::Repeated);
+        }
+        let row = sqlx::query(
+            "UPDATE accounts SET failed_count = failed_count + 1 WHERE id = ? \
+             RETURNING failed_count, lockout_count",
+        )
+        .bind(account)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let failures: i64 = row.try_get("failed_count").map_err(db_error)?;
+        let lockouts: i64 = row.try_get("lockout_count").map_err(db_error)?;
+        let outcome = if failures >= i64::from(policy.max_failures) {
+            let until = now + policy.lock_duration(u32::try_from(lockouts).unwrap_or(u32::MAX));
+            sqlx::query(
+                "UPDATE accounts SET locked_until = ?, lockout_count = lockout_count + 1, \
+                 failed_count = 0 WHERE id = ?",
+            )
+            .bind(until)
+            .bind(account)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            sqlx::query("DELETE FROM sign_in_failures WHERE account_id = ?")
+                .bind(account)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            FailureOutcome::Locked { until }
+        } else {
+            FailureOutcome::Counted {
+                failures: u32::try_from(failures).unwrap_or(u32::MAX),
+            }
+        };
+        tx.commit().await.map_err(db_error)?;
+        Ok(outcome)
+    }
+
     async fn start_session(
         &self,
         token_hash: &[u8],
         account: AccountId,
         now: Timestamp,
+        upgrade: Option<HashUpgrade<'_>>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        insert_session(&mut tx, token_hash, account, now).await?;
-        sqlx::query("UPDATE accounts SET last_sign_in_at = ? WHERE id = ?")
-            .bind(now)
+        sqlx::query(
+            "UPDATE accounts SET last_sign_in_at = ?, failed_count = 0, lockout_count = 0, \
+             locked_until = NULL, attempts_in_flight = MAX(attempts_in_flight - 1, 0) WHERE id = ?",
+        )
+        .bind(now)
+        .bind(account)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE account_id = ?")
             .bind(account)
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
+        if let Some(upgrade) = upgrade {
+            // Only if nothing changed the password while it was being checked.
+            sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?")
+                .bind(upgrade.new_hash)
+                .bind(account)
+                .bind(upgrade.old_hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        insert_session(&mut tx, token_hash, account, now).await?;
         tx.commit().await.map_err(db_error)
+    }
+
+    async fn unlock(&self, account: AccountId, now: Timestamp) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let row = sqlx::query(
+            "UPDATE accounts SET failed_count = 0, lockout_count = 0, attempts_in_flight = 0 \
+             WHERE id = ? RETURNING locked_until",
+        )
+        .bind(account)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let was_locked = match row {
+            Some(row) => row
+                .try_get::<Option<i64>, _>("locked_until")
+                .map_err(db_error)?
+                .is_some_and(|until| until > now),
+            None => false,
+        };
+        sqlx::query("UPDATE accounts SET locked_until = NULL WHERE id = ?")
+            .bind(account)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE account_id = ?")
+            .bind(account)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(was_locked)
+    }
+
+    async fn audit_history(&self, account: AccountId) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, account_id, actor, kind, client, detail FROM audit_events \
+             WHERE account_id = ? ORDER BY id",
+        )
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEvent {
+                    at: row.try_get("at").map_err(db_error)?,
+                    account_id: row.try_get("account_id").map_err(db_error)?,
+                    actor: row.try_get("actor").map_err(db_error)?,
+                    kind: row.try_get("kind").map_err(db_error)?,
+                    client: row.try_get("client").map_err(db_error)?,
+                    detail: row.try_get("detail").map_err(db_error)?,
+                })
+            })
+            .collect()
     }
 
     async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
@@ -275,7 +455,7 @@ impl Store for SqliteStore {
         .bind(event.at)
         .bind(event.account_id)
         .bind(&event.actor)
-        .bind(event.kind)
+        .bind(&event.kind)
         .bind(&event.client)
         .bind(&event.detail)
         .execute(&self.pool)

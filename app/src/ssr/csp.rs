@@ -1,0 +1,52 @@
+//! The Content-Security-Policy of the portal's pages. Scripts run only from the
+//! portal's own origin or carry the page's nonce (the inline hydration script and the
+//! serialised resources); `'wasm-unsafe-eval'` lets the browser compile the app's wasm
+//! and nothing else. No inline styles, no framing, forms post only to the portal.
+
+/// The policy for an HTML page rendered with `nonce`.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'none'; \
+         script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; \
+         img-src 'self' data:; \
+         font-src 'self'; \
+         connect-src 'self'; \
+         form-action 'self'; \
+         base-uri 'none'; \
+         frame-ancestors 'none'"
+    )
+}
+
+/// The policy for everything else (server-function answers, files, plain errors).
+pub const DEFAULT_POLICY: &str =
+    "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Sets the page policy on the response being rendered, with the nonce Leptos gave
+/// this render (its hydration scripts carry the same nonce).
+pub fn set_page_policy() {
+    use leptos::prelude::use_context;
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&page_policy(&nonce)) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_policy_allows_only_the_nonce_and_own_origin() {
+        let policy = page_policy("abc123");
+        assert!(policy.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval';"));
+        assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(!policy.contains("unsafe-inline"));
+        assert!(!policy.contains("'unsafe-eval'"));
+    }
+}

@@ -1,0 +1,147 @@
+//! Does a sign-in answer take the same time whether the login ID exists, the password
+//! is wrong, or the account is locked? A timing difference would tell an attacker which
+//! login IDs exist. This prints the median time of each case over interleaved samples
+//! (so drift on a noisy machine hits all three alike) and the ratios against the
+//! wrong-password case, measured in the same run. Goal: both ratios within 0.9–1.1.
+//!
+//! Run: `cargo bench -p server --bench sign_in_timing` (BENCH_SAMPLES=n to change the
+//! number of samples per case; default 60). Uses the production argon2 cost.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use server::clock::SystemClock;
+use server::config::Config;
+use server::crypto::HashCost;
+
+const WRONG_ACCOUNT: &str = "allen_tan@students.edu.sg";
+const LOCKED_ACCOUNT: &str = "chloe_ng@students.edu.sg";
+
+fn config(database_url: String) -> Config {
+    Config {
+        database_url,
+        idle_timeout_secs: 240,
+        absolute_timeout_secs: 8 * 3600,
+        argon2_memory_kib: HashCost::PRODUCTION.memory_kib,
+        argon2_iterations: HashCost::PRODUCTION.iterations,
+        hash_workers: Some(1),
+        hash_memory_mib: 256,
+        hash_queue: 64,
+        secure_cookies: false,
+        lockout_attempts: 5,
+        lockout_secs: 3600,
+        lockout_max_secs: 3600,
+        // The per-client throttle would answer 429 at once; this measures the accounts.
+        sign_in_per_minute: 0,
+        sign_in_burst: 1,
+        trust_forwarded_for: false,
+    }
+}
+
+async fn attempt(client: &reqwest::Client, base: &str, user: &str, password: &str) -> Duration {
+    let started = Instant::now();
+    let response = client
+        .post(format!("{base}/api/sign_in"))
+        .header("accept", "application/json")
+        .form(&[("username", user), ("password", password)])
+        .send()
+        .await;
+    let elapsed = started.elapsed();
+    match response {
+        Ok(r) if r.status() == 401 => elapsed,
+        Ok(r) => fail(&format!("expected 401, got {}", r.status())),
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("sign_in_timing: {message}");
+    std::process::exit(1)
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let samples: usize = std::env::var("BENCH_SAMPLES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(60)
+        .max(5);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
+    let url = format!("sqlite:{}", dir.path().join("bench.db").display());
+    let config = config(url);
+    let portal = server::build_portal(&config, config.hash_cost(), Arc::new(SystemClock))
+        .await
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    server::demo::seed(&portal)
+        .await
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    tokio::spawn(server::serve(
+        listener,
+        server::router(portal, server::leptos_options(Some(addr))),
+    ));
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+
+    // Lock one account: five different wrong passwords.
+    for i in 0..5 {
+        attempt(&client, &base, LOCKED_ACCOUNT, &format!("wrong-{i}")).await;
+    }
+    // Warm up every path.
+    for _ in 0..3 {
+        attempt(&client, &base, "nobody_here@students.edu.sg", "x1").await;
+        attempt(&client, &base, WRONG_ACCOUNT, "same-wrong").await;
+        attempt(&client, &base, LOCKED_ACCOUNT, "x2").await;
+    }
+    let (mut unknown, mut wrong, mut locked) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..samples {
+        // Rotate the order so no case always runs first.
+        for case in 0..3 {
+            match (i + case) % 3 {
+                0 => unknown.push(
+                    attempt(&client, &base, &format!("nobody{i}@students.edu.sg"), "x1").await,
+                ),
+                // The same wrong password every time: counted once, so the account never
+                // locks and every sample takes the wrong-password path.
+                1 => wrong.push(attempt(&client, &base, WRONG_ACCOUNT, "same-wrong").await),
+                _ => locked.push(attempt(&client, &base, LOCKED_ACCOUNT, "x2").await),
+            }
+        }
+    }
+    let (u, w, l) = (
+        median(&mut unknown),
+        median(&mut wrong),
+        median(&mut locked),
+    );
+    println!("sign-in timing, argon2id m=19456 t=2 p=1, {samples} interleaved samples per case");
+    println!(
+        "  median wrong password : {:>8.2} ms",
+        w.as_secs_f64() * 1e3
+    );
+    println!(
+        "  median unknown user   : {:>8.2} ms",
+        u.as_secs_f64() * 1e3
+    );
+    println!(
+        "  median locked account : {:>8.2} ms",
+        l.as_secs_f64() * 1e3
+    );
+    println!(
+        "  ratio unknown / wrong : {:>8.3}   (goal 0.9–1.1)",
+        u.as_secs_f64() / w.as_secs_f64()
+    );
+    println!(
+        "  ratio locked / wrong  : {:>8.3}   (goal 0.9–1.1)",
+        l.as_secs_f64() / w.as_secs_f64()
+    );
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real server on port 0 with a fresh SQLite database per test,
+//! driven over HTTP like a browser would, with a clock the test moves by hand.
+
+// Test helpers fail loudly: a failed set-up step is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod common;
+mod defences;
+mod journey;
