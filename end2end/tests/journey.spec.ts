@@ -1,7 +1,8 @@
 // The first-login journey of the seed guide, driven in Chromium against the release
 // server on a fresh SQLite database with the demo class. The "js" project runs it
 // hydrated (live checklist, countdown, wait state); "no-js" runs it as plain HTML forms.
-import { test, expect, Page } from "@playwright/test";
+import { Page } from "@playwright/test";
+import { test, expect } from "./fixtures";
 import * as fs from "fs";
 
 const TEMP = "2024Kmps";
@@ -56,7 +57,11 @@ test("a student completes the first-login journey of the seed guide", async ({ p
   await page.getByLabel("Username").fill(student.login);
   await page.getByLabel("Password").fill("wrong-password");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByText("Invalid username or password.")).toBeVisible();
+  await expect(
+    page.getByText(
+      "Invalid username or password. After 5 unsuccessful attempts, an account is locked for 15 minutes.",
+    ),
+  ).toBeVisible();
   await shot(page, project, "01b-sign-in-failed");
 
   await page.getByLabel("Username").fill(student.login);
