@@ -23,9 +23,10 @@ use leptos_router::{path, SsrMode};
 
 use crate::i18n::*;
 use crate::pages::{
-    ChangePasswordPage, ConfirmQuestionsPage, ForgotPasswordPage, NotFoundPage,
-    PasswordChangedPage, PortalPage, QuestionsSavedPage, SetupQuestionsPage, SignInPage,
-    SsprHomePage,
+    ChangePasswordPage, ConfirmQuestionsPage, ForgotDonePage, ForgotNewPasswordPage,
+    ForgotPasswordPage, ForgotQuestionsPage, NotFoundPage, PasswordChangedPage, PortalPage,
+    QuestionsSavedPage, SetupQuestionsPage, SignInPage, SsprHomePage, SsprPasswordPage,
+    SsprSignInPage,
 };
 
 /// The output name the build gives the wasm, JS and CSS bundles under `/pkg`.
@@ -69,7 +70,20 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                    <Route
+                        path=path!("/forgot-password/questions")
+                        view=ForgotQuestionsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/forgot-password/new-password")
+                        view=ForgotNewPasswordPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/forgot-password/done") view=ForgotDonePage />
                     <Route path=path!("/sspr") view=SsprHomePage ssr=SsrMode::Async />
+                    <Route path=path!("/sspr/sign-in") view=SsprSignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/sspr/password") view=SsprPasswordPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/sspr/setup-questions")
                         view=SetupQuestionsPage

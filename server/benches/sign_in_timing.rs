@@ -35,6 +35,11 @@ fn config(database_url: String) -> Config {
         sign_in_per_minute: 0,
         sign_in_burst: 1,
         trust_forwarded_for: false,
+        reauth_secs: 300,
+        password_history: 5,
+        reset_attempts: 5,
+        reset_window_secs: 3600,
+        reset_block_secs: 24 * 3600,
     }
 }
 

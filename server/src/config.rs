@@ -5,7 +5,7 @@
 use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 
-use app::ssr::ports::LockoutPolicy;
+use app::ssr::ports::{LockoutPolicy, ResetLimit};
 use app::ssr::service::Settings;
 use app::ssr::throttle::ThrottleSettings;
 
@@ -130,6 +130,31 @@ pub struct Config {
     /// Take the client address from X-Forwarded-For (only behind a proxy that sets it).
     #[arg(long, env = "PORTAL_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
+
+    /// The SSPR asks for the password again when it was last typed longer ago (seconds).
+    #[arg(long, env = "PORTAL_REAUTH_SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(i64).range(30..=86_400))]
+    pub reauth_secs: i64,
+
+    /// Earlier passwords that may not be chosen again (temporary ones never may).
+    #[arg(long, env = "PORTAL_PASSWORD_HISTORY", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(0..=24).map(|n| n as usize))]
+    pub password_history: usize,
+
+    /// Wrong forgot-password answers allowed per login ID within the window.
+    #[arg(long, env = "PORTAL_RESET_ATTEMPTS", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub reset_attempts: u32,
+
+    /// The window (seconds) in which wrong forgot-password answers are counted.
+    #[arg(long, env = "PORTAL_RESET_WINDOW_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(i64).range(60..=7 * 86_400))]
+    pub reset_window_secs: i64,
+
+    /// How long (seconds) forgot-password stays blocked for a login ID after the limit.
+    #[arg(long, env = "PORTAL_RESET_BLOCK_SECS", default_value_t = 24 * 3600,
+          value_parser = clap::value_parser!(i64).range(60..=30 * 86_400))]
+    pub reset_block_secs: i64,
 }
 
 impl Config {
@@ -170,6 +195,13 @@ impl Config {
                 burst: self.sign_in_burst,
             },
             trust_forwarded_for: self.trust_forwarded_for,
+            reauth_secs: self.reauth_secs,
+            password_history: self.password_history,
+            reset_limit: ResetLimit {
+                max_failures: self.reset_attempts,
+                window_secs: self.reset_window_secs,
+                block_secs: self.reset_block_secs,
+            },
             ..Settings::default()
         }
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use app::api::error::AppError;
 use app::domain::journey::{redirect_for, JourneyState, Step};
-use app::ssr::context::{token_from_headers, RequestContext};
+use app::ssr::context::{clear_session_cookie, token_from_headers, RequestContext};
 use app::ssr::service::Portal;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, Method, StatusCode};
@@ -26,7 +26,7 @@ pub async fn load_session(
         return next.run(request).await;
     }
     let client = client_address(&request, portal.settings().trust_forwarded_for);
-    let token = token_from_headers(request.headers(), portal.settings());
+    let token = token_from_headers(request.headers(), portal.settings()).filter(|t| !t.is_empty());
     let session = match portal.session(token.as_deref(), client.as_deref()).await {
         Ok(session) => session,
         Err(_) => {
@@ -38,9 +38,11 @@ pub async fn load_session(
                 .into_response()
         }
     };
-    request
-        .extensions_mut()
-        .insert(RequestContext { session, client });
+    request.extensions_mut().insert(RequestContext {
+        ended: token.is_some() && session.is_none(),
+        session,
+        client,
+    });
     next.run(request).await
 }
 
@@ -112,19 +114,31 @@ fn is_cross_site(headers: &axum::http::HeaderMap) -> bool {
     }
 }
 
-pub async fn step_guard(request: Request, next: Next) -> Response {
+pub async fn step_guard(
+    State(portal): State<Arc<Portal>>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return next.run(request).await;
     }
     let Some(step) = Step::from_path(request.uri().path()) else {
         return next.run(request).await;
     };
-    let state = request
-        .extensions()
-        .get::<RequestContext>()
+    let context = request.extensions().get::<RequestContext>();
+    let state = context
         .and_then(|ctx| ctx.session.as_ref())
         .map(|session| session.journey())
         .unwrap_or(JourneyState::default());
+    // The cookie's session is over: the sign-in page says "Your session has timed out"
+    // (once: the dead cookie is removed).
+    if context.is_some_and(|ctx| ctx.ended) {
+        let mut response = see_other("/?timeout=1");
+        if let Ok(value) = header::HeaderValue::from_str(&clear_session_cookie(portal.settings())) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+        return response;
+    }
     match redirect_for(state, step) {
         Some(target) => see_other(target.path()),
         None => {

@@ -72,7 +72,10 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
             provide,
             move |_| shell(fallback_options.clone()),
         ))
-        .layer(axum::middleware::from_fn(guard::step_guard))
+        .layer(axum::middleware::from_fn_with_state(
+            portal.clone(),
+            guard::step_guard,
+        ))
         .layer(axum::middleware::from_fn(guard::server_fn_status))
         .layer(axum::middleware::from_fn_with_state(
             portal,

@@ -30,6 +30,24 @@ pub enum AppError {
     AnswersRefused(Vec<AnswerProblem>),
     #[error("the new password was not accepted")]
     PasswordRefused(Vec<Violation>),
+    /// A signed-in student typed a wrong current password (SSPR).
+    #[error("the password is not correct")]
+    WrongPassword,
+    /// The SSPR needs the password typed again: the last sign-in is not recent.
+    #[error("please sign in again")]
+    ReauthRequired,
+    /// Forgot password: the answers did not match (never which one).
+    #[error("the answers do not match our records")]
+    AnswersDoNotMatch,
+    /// Forgot password: too many wrong answers for this login ID.
+    #[error("password reset is blocked for now")]
+    ResetBlocked { hours: u32 },
+    /// Forgot password: the attempt expired or does not exist; start again.
+    #[error("the password reset has ended")]
+    ResetEnded,
+    /// Not a login ID at all (its format, not whether it exists).
+    #[error("not a login ID")]
+    InvalidLoginId,
     /// The server is at its hashing capacity; try again in a moment.
     #[error("the server is busy")]
     Busy,
@@ -47,6 +65,10 @@ impl AppError {
             AppError::InvalidCredentials { .. } | AppError::SessionEnded => 401,
             AppError::Throttled { .. } => 429,
             AppError::WrongStep { .. } => 409,
+            AppError::WrongPassword | AppError::AnswersDoNotMatch | AppError::InvalidLoginId => 422,
+            AppError::ReauthRequired => 403,
+            AppError::ResetBlocked { .. } => 429,
+            AppError::ResetEnded => 410,
             AppError::AnswersRefused(_) | AppError::PasswordRefused(_) => 422,
             AppError::BadRequest => 400,
             AppError::Busy => 503,

@@ -7,7 +7,7 @@ pub mod error;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::answers::{ChosenQuestion, QUESTION_COUNT};
+use crate::domain::answers::{ChosenQuestion, QuestionId, QUESTION_COUNT};
 use crate::domain::journey::JourneyState;
 #[cfg(feature = "ssr")]
 use crate::domain::journey::Step;
@@ -24,6 +24,22 @@ pub struct JourneyView {
     pub idle_timeout_secs: i64,
     /// The student's own choices waiting for confirmation (shown on step 4 only).
     pub pending: Option<[ChosenQuestion; QUESTION_COUNT]>,
+    /// The SSPR must ask for the password again before it changes anything.
+    pub reauth_needed: bool,
+}
+
+/// Where this browser's forgot-password attempt stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ResetView {
+    /// No attempt (or it expired): start by typing the login ID.
+    Start,
+    /// Answer these two of the three security questions.
+    Questions { questions: [QuestionId; 2] },
+    /// The answers matched: choose a new password.
+    NewPassword {
+        owner: PasswordOwner,
+        policy: PasswordPolicy,
+    },
 }
 
 #[cfg(feature = "ssr")]
@@ -50,6 +66,13 @@ mod server {
         request_context().session.ok_or(AppError::SessionEnded)
     }
 
+    pub fn reset_token() -> Option<String> {
+        let portal = portal().ok()?;
+        use_context::<http::request::Parts>().and_then(|parts| {
+            crate::ssr::context::reset_token_from_headers(&parts.headers, portal.settings())
+        })
+    }
+
     pub fn set_cookie(value: String) {
         if let (Some(response), Ok(value)) = (
             use_context::<leptos_axum::ResponseOptions>(),
@@ -66,9 +89,14 @@ pub async fn sign_in(username: String, password: Secret) -> Result<(), AppError>
     use crate::ssr::context::session_cookie;
     let portal = server::portal()?;
     let context = server::request_context();
-    let (token, step) = portal.sign_in(&username, &password, context.client).await?;
+    let (token, step, was_reset) = portal.sign_in(&username, &password, context.client).await?;
     server::set_cookie(session_cookie(&token, portal.settings()));
-    leptos_axum::redirect(step.path());
+    if was_reset {
+        // "Your password was reset": said once, at this sign-in.
+        leptos_axum::redirect(&format!("{}?reset=1", step.path()));
+    } else {
+        leptos_axum::redirect(step.path());
+    }
     Ok(())
 }
 
@@ -83,7 +111,127 @@ pub async fn journey() -> Result<JourneyView, AppError> {
         policy: portal.settings().policy,
         idle_timeout_secs: portal.settings().idle_timeout_secs,
         pending: session.pending(),
+        reauth_needed: portal.require_recent_sign_in(&session).is_err(),
     })
+}
+
+/// "Stay signed in": the request itself restarts the session's idle clock. Returns the
+/// idle timeout in seconds.
+#[server(prefix = "/api", endpoint = "keep_alive")]
+pub async fn keep_alive() -> Result<i64, AppError> {
+    let portal = server::portal()?;
+    server::session()?;
+    Ok(portal.settings().idle_timeout_secs)
+}
+
+/// Forgot password, first screen: the login ID.
+#[server(prefix = "/api", endpoint = "start_reset")]
+pub async fn start_reset(username: String) -> Result<(), AppError> {
+    use crate::ssr::context::reset_cookie;
+    let portal = server::portal()?;
+    let context = server::request_context();
+    let token = portal.start_reset(&username, context.client).await?;
+    server::set_cookie(reset_cookie(&token, portal.settings()));
+    leptos_axum::redirect("/forgot-password/questions");
+    Ok(())
+}
+
+/// Where this browser's forgot-password attempt stands.
+#[server(prefix = "/api", endpoint = "reset_state")]
+pub async fn reset_state() -> Result<ResetView, AppError> {
+    let portal = server::portal()?;
+    portal.reset_view(server::reset_token().as_deref()).await
+}
+
+/// Forgot password, second screen: the answers to the two questions asked.
+#[server(prefix = "/api", endpoint = "answer_reset")]
+pub async fn answer_reset(answer1: Secret, answer2: Secret) -> Result<(), AppError> {
+    let portal = server::portal()?;
+    let context = server::request_context();
+    portal
+        .answer_reset(
+            server::reset_token().as_deref(),
+            [answer1, answer2],
+            context.client,
+        )
+        .await?;
+    leptos_axum::redirect("/forgot-password/new-password");
+    Ok(())
+}
+
+/// Forgot password, third screen: the new password. Nobody is signed in by it.
+#[server(prefix = "/api", endpoint = "reset_password")]
+pub async fn reset_password(
+    new_password: Secret,
+    confirm_password: Secret,
+) -> Result<(), AppError> {
+    use crate::ssr::context::clear_reset_cookie;
+    let portal = server::portal()?;
+    let context = server::request_context();
+    portal
+        .reset_password(
+            server::reset_token().as_deref(),
+            &new_password,
+            &confirm_password,
+            context.client,
+        )
+        .await?;
+    server::set_cookie(clear_reset_cookie(portal.settings()));
+    leptos_axum::redirect("/forgot-password/done");
+    Ok(())
+}
+
+/// Only the SSPR's own pages are places to go back to after signing in again.
+#[cfg(feature = "ssr")]
+fn sspr_next(next: &str) -> &'static str {
+    if next == Step::SsprPassword.path() {
+        Step::SsprPassword.path()
+    } else {
+        Step::SsprHome.path()
+    }
+}
+
+/// The SSPR's "Please Sign in": the password again before a change.
+#[server(prefix = "/api", endpoint = "sspr_sign_in")]
+pub async fn sspr_sign_in(password: Secret, next: String) -> Result<(), AppError> {
+    let portal = server::portal()?;
+    let session = server::session()?;
+    portal.sspr_sign_in(&session, &password).await?;
+    leptos_axum::redirect(sspr_next(&next));
+    Ok(())
+}
+
+/// SSPR: "Set up security questions again" opens the set-up screen.
+#[server(prefix = "/api", endpoint = "redo_questions")]
+pub async fn redo_questions() -> Result<(), AppError> {
+    let portal = server::portal()?;
+    let session = server::session()?;
+    portal.start_redo_questions(&session).await?;
+    leptos_axum::redirect(Step::SetupQuestions.path());
+    Ok(())
+}
+
+/// SSPR "Change Password": current password, then the new one.
+#[server(prefix = "/api", endpoint = "sspr_change_password")]
+pub async fn sspr_change_password(
+    current_password: Secret,
+    new_password: Secret,
+    confirm_password: Secret,
+) -> Result<(), AppError> {
+    use crate::ssr::context::session_cookie;
+    let portal = server::portal()?;
+    let session = server::session()?;
+    let token = portal
+        .sspr_change_password(
+            &session,
+            &current_password,
+            &new_password,
+            &confirm_password,
+        )
+        .await?;
+    server::set_cookie(session_cookie(&token, portal.settings()));
+    leptos_axum::redirect(Step::PasswordChanged.path());
+    Ok(())
 }
 
 /// Step 3: the three chosen questions and their answers, kept for review.

@@ -3,6 +3,7 @@
 //! the step, the error summary and the live password-rule checklist.
 
 pub mod checklist;
+pub mod password;
 pub mod text;
 
 use leptos::form::ActionForm;
@@ -11,7 +12,7 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
 use crate::api::error::AppError;
-use crate::api::{journey, JourneyView, SignOut};
+use crate::api::{journey, JourneyView, KeepAlive, SignOut};
 use crate::domain::journey::{current_step, may_visit, Step};
 use crate::i18n::*;
 use text::error_text;
@@ -52,21 +53,27 @@ pub fn SsprFrame(
     /// The seed guide's step number shown as "Step N of 9", if the screen is a step.
     step: Option<u8>,
     idle_timeout_secs: i64,
+    /// Not signed in (the forgot-password screens): no countdown, no "Sign out".
+    #[prop(optional)]
+    public: bool,
     children: Children,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    view! {
-        <a class="skip-link" href="#main">
-            {t!(i18n, skip_to_content)}
-        </a>
+    // Erased here: the whole frame's type is otherwise too deep for the compiler.
+    let header = view! {
         <header class="sspr-header">
             <div class="sspr-header__bar">
                 <p class="sspr-header__title">{t!(i18n, sspr_title)}</p>
                 <div class="sspr-header__tools">
-                    <IdleCountdown timeout_secs=idle_timeout_secs />
-                    <span aria-hidden="true">" · "</span>
+                    {(!public)
+                        .then(|| {
+                            view! {
+                                <IdleCountdown timeout_secs=idle_timeout_secs />
+                                <span aria-hidden="true">" · "</span>
+                            }
+                        })}
                     <LanguageSelect />
-                    <SignOutButton />
+                    {(!public).then(|| view! { <SignOutButton /> })}
                 </div>
             </div>
             {step
@@ -78,30 +85,85 @@ pub fn SsprFrame(
                     }
                 })}
         </header>
+    }
+    .into_any();
+    view! {
+        <a class="skip-link" href="#main">
+            {t!(i18n, skip_to_content)}
+        </a>
+        {header}
         <main id="main" class="card">
             {children()}
         </main>
     }
 }
 
-/// "Idle Timeout: 4 minutes" on the server; a live countdown once hydrated. At zero
-/// the page goes to the sign-in screen (the server has ended the session by then).
+/// Seconds before the end at which the "you will be signed out" dialog opens.
+const WARN_BEFORE_SECS: i64 = 60;
+/// Typing keeps the session alive with at most one request per this many seconds.
+#[cfg(feature = "hydrate")]
+const ACTIVITY_PING_SECS: i64 = 30;
+
+/// "Idle Timeout: 4 minutes" on the server; a live countdown once hydrated. Typing in
+/// the page counts as activity (one request every half minute at most, never one per
+/// keystroke). With a minute left a dialog offers "Stay signed in", which extends the
+/// session on the server. At zero the page goes to the sign-in screen: the server has
+/// ended the session by then.
 #[component]
 pub fn IdleCountdown(timeout_secs: i64) -> impl IntoView {
     let i18n = use_i18n();
     let remaining = RwSignal::new(None::<i64>);
+    // Seconds since the server last saw a request from this page, and whether the
+    // student has typed since.
+    let since_request = RwSignal::new(0_i64);
+    #[cfg(feature = "hydrate")]
+    let active = RwSignal::new(false);
+    let keep_alive = ServerAction::<KeepAlive>::new();
     let location = use_location();
     Effect::new(move |_| {
         // Every navigation is a request to the server, which restarts its idle clock.
         location.pathname.track();
         remaining.set(Some(timeout_secs));
+        since_request.set(0);
     });
+    // The server answered "Stay signed in" (or an activity ping): start again.
+    Effect::new(move |_| match keep_alive.value().get() {
+        Some(Ok(secs)) => {
+            remaining.set(Some(secs));
+            since_request.set(0);
+        }
+        Some(Err(_)) => {
+            #[cfg(feature = "hydrate")]
+            let _ = window().location().set_href("/?timeout=1");
+        }
+        None => {}
+    });
+    let warning = move || {
+        remaining
+            .get()
+            .is_some_and(|s| s <= WARN_BEFORE_SECS.min(timeout_secs / 2))
+    };
     #[cfg(feature = "hydrate")]
     {
+        let on_key = window_event_listener(leptos::ev::keydown, move |_| active.set(true));
+        let on_input = window_event_listener(leptos::ev::input, move |_| active.set(true));
+        on_cleanup(move || {
+            on_key.remove();
+            on_input.remove();
+        });
         let handle = set_interval_with_handle(
             move || {
                 let next = remaining.get_untracked().map(|s| (s - 1).max(0));
                 remaining.set(next);
+                since_request.update(|s| *s += 1);
+                if active.get_untracked()
+                    && since_request.get_untracked() >= ACTIVITY_PING_SECS
+                    && !warning_untracked(next, timeout_secs)
+                {
+                    active.set(false);
+                    since_request.set(0);
+                    keep_alive.dispatch(KeepAlive {});
+                }
                 if next == Some(0) {
                     let _ = window().location().set_href("/?timeout=1");
                 }
@@ -112,21 +174,93 @@ pub fn IdleCountdown(timeout_secs: i64) -> impl IntoView {
             on_cleanup(move || handle.clear());
         }
     }
+    // Focus "Stay signed in" when the dialog opens, so a keyboard or screen reader user
+    // lands on it.
+    let stay_button = NodeRef::<leptos::html::Button>::new();
+    #[cfg(feature = "hydrate")]
+    let focus_before = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    Effect::new(move |was_open: Option<bool>| {
+        let open = warning();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast as _;
+            if open && was_open != Some(true) {
+                focus_before.set_value(
+                    document()
+                        .active_element()
+                        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()),
+                );
+                if let Some(button) = stay_button.get() {
+                    let _ = button.focus();
+                }
+            } else if !open && was_open == Some(true) {
+                // Back to where the student was typing.
+                if let Some(element) = focus_before.get_value() {
+                    let _ = element.focus();
+                }
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (was_open, stay_button);
+        open
+    });
     let minutes = (timeout_secs + 59) / 60;
+    let clock = move || {
+        remaining
+            .get()
+            .map(|s| format!("{}:{:02}", s / 60, s % 60))
+            .unwrap_or_default()
+    };
     view! {
         <span class="idle-timeout" data-testid="idle-timeout">
             {move || {
                 let locale = i18n.get_locale();
                 match remaining.get() {
                     None => td_string!(locale, header.idle_minutes, minutes = minutes),
-                    Some(s) => {
-                        let clock = format!("{}:{:02}", s / 60, s % 60);
-                        td_string!(locale, header.idle_clock, clock = clock)
-                    }
+                    Some(_) => td_string!(locale, header.idle_clock, clock = clock()),
                 }
             }}
         </span>
+        <Show when=warning>
+            <div class="dialog-backdrop">
+                <div
+                    class="dialog"
+                    role="alertdialog"
+                    aria-modal="true"
+                    aria-labelledby="timeout-heading"
+                    aria-describedby="timeout-body"
+                    data-testid="timeout-warning"
+                >
+                    <h2 id="timeout-heading">{t!(i18n, idle.heading)}</h2>
+                    <p id="timeout-body" aria-live="polite">
+                        {move || {
+                            let locale = i18n.get_locale();
+                            td_string!(locale, idle.body, clock = clock())
+                        }}
+                    </p>
+                    <div class="actions">
+                        <button
+                            type="button"
+                            class="button"
+                            node_ref=stay_button
+                            on:click=move |_| {
+                                keep_alive.dispatch(KeepAlive {});
+                            }
+                        >
+                            {t!(i18n, idle.stay)}
+                        </button>
+                    </div>
+                </div>
+            </div>
+        </Show>
     }
+    .into_any()
+}
+
+/// Whether the dialog is open at `remaining` (outside a reactive context).
+#[cfg(feature = "hydrate")]
+fn warning_untracked(remaining: Option<i64>, timeout_secs: i64) -> bool {
+    remaining.is_some_and(|s| s <= WARN_BEFORE_SECS.min(timeout_secs / 2))
 }
 
 /// The language selector. It works without JavaScript (a GET form to `/set-lang`,
@@ -172,6 +306,7 @@ pub fn LanguageSelect() -> impl IntoView {
             </button>
         </form>
     }
+    .into_any()
 }
 
 #[component]

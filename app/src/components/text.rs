@@ -64,6 +64,14 @@ pub fn error_text(locale: Locale, error: &AppError) -> String {
             td_string!(locale, errors.throttled, seconds = *retry_after_secs)
         }
         AppError::SessionEnded => td_string!(locale, errors.session_ended).to_string(),
+        AppError::WrongPassword => td_string!(locale, errors.wrong_password).to_string(),
+        AppError::ReauthRequired => td_string!(locale, errors.reauth_required).to_string(),
+        AppError::AnswersDoNotMatch => td_string!(locale, errors.answers_do_not_match).to_string(),
+        AppError::ResetBlocked { hours } => {
+            td_string!(locale, errors.reset_blocked, hours = *hours)
+        }
+        AppError::ResetEnded => td_string!(locale, errors.reset_ended).to_string(),
+        AppError::InvalidLoginId => td_string!(locale, errors.invalid_login_id).to_string(),
         AppError::WrongStep { .. } => td_string!(locale, errors.wrong_step).to_string(),
         AppError::Busy => td_string!(locale, errors.busy).to_string(),
         AppError::BadRequest => td_string!(locale, errors.bad_request).to_string(),

@@ -23,10 +23,16 @@ pub enum Step {
     PasswordChanged,
     /// 9: the portal of school apps.
     Portal,
+    /// The portal's "MIMS SSPR" tile: change the password or set up the questions again.
+    SsprHome,
+    /// The SSPR's own "Please Sign in", when the last sign-in is not recent.
+    SsprSignIn,
+    /// SSPR "Change Password" (current password, then a new one).
+    SsprPassword,
 }
 
 impl Step {
-    pub const ALL: [Step; 7] = [
+    pub const ALL: [Step; 10] = [
         Step::SignIn,
         Step::SetupQuestions,
         Step::ConfirmQuestions,
@@ -34,6 +40,9 @@ impl Step {
         Step::ChangePassword,
         Step::PasswordChanged,
         Step::Portal,
+        Step::SsprHome,
+        Step::SsprSignIn,
+        Step::SsprPassword,
     ];
 
     /// The address of the step's page.
@@ -46,6 +55,9 @@ impl Step {
             Step::ChangePassword => "/sspr/change-password",
             Step::PasswordChanged => "/sspr/password-changed",
             Step::Portal => "/portal",
+            Step::SsprHome => "/sspr",
+            Step::SsprSignIn => "/sspr/sign-in",
+            Step::SsprPassword => "/sspr/password",
         }
     }
 
@@ -67,7 +79,7 @@ impl Step {
             Step::QuestionsSaved => 5,
             Step::ChangePassword => 6,
             Step::PasswordChanged => 8,
-            Step::Portal => 9,
+            Step::Portal | Step::SsprHome | Step::SsprSignIn | Step::SsprPassword => 9,
         }
     }
 }
@@ -82,6 +94,9 @@ pub struct JourneyState {
     pub questions_set: bool,
     /// Choices from the set-up screen wait in the session for confirmation.
     pub answers_pending: bool,
+    /// After onboarding: "set up security questions again" is in progress.
+    #[serde(default)]
+    pub redo_questions: bool,
 }
 
 /// Where a request with no other destination goes: the first unfinished step.
@@ -105,15 +120,22 @@ pub fn current_step(state: JourneyState) -> Step {
 /// allowed; skipping ahead never is.
 pub fn may_visit(state: JourneyState, step: Step) -> bool {
     let current = current_step(state);
+    let redoing = current == Step::Portal && state.redo_questions;
     match step {
         Step::SignIn => !state.signed_in,
         Step::SetupQuestions => {
-            matches!(current, Step::SetupQuestions | Step::ConfirmQuestions)
+            matches!(current, Step::SetupQuestions | Step::ConfirmQuestions) || redoing
         }
-        Step::ConfirmQuestions => current == Step::ConfirmQuestions,
+        Step::ConfirmQuestions => {
+            current == Step::ConfirmQuestions || (redoing && state.answers_pending)
+        }
         Step::QuestionsSaved => state.signed_in && state.questions_set,
         Step::ChangePassword => current == Step::ChangePassword,
-        Step::PasswordChanged | Step::Portal => current == Step::Portal,
+        Step::PasswordChanged
+        | Step::Portal
+        | Step::SsprHome
+        | Step::SsprSignIn
+        | Step::SsprPassword => current == Step::Portal,
     }
 }
 
@@ -132,6 +154,7 @@ mod tests {
         temporary_password: true,
         questions_set: false,
         answers_pending: false,
+        redo_questions: false,
     };
     const FIRST_LOGIN: JourneyState = JourneyState {
         signed_in: true,
@@ -148,6 +171,14 @@ mod tests {
     const DONE: JourneyState = JourneyState {
         temporary_password: false,
         ..QUESTIONS_SET
+    };
+    const REDO: JourneyState = JourneyState {
+        redo_questions: true,
+        ..DONE
+    };
+    const REDO_PENDING: JourneyState = JourneyState {
+        answers_pending: true,
+        ..REDO
     };
 
     #[test]
@@ -167,7 +198,42 @@ mod tests {
             (FIRST_LOGIN, &[SetupQuestions]),
             (PENDING, &[SetupQuestions, ConfirmQuestions]),
             (QUESTIONS_SET, &[QuestionsSaved, ChangePassword]),
-            (DONE, &[QuestionsSaved, PasswordChanged, Portal]),
+            (
+                DONE,
+                &[
+                    QuestionsSaved,
+                    PasswordChanged,
+                    Portal,
+                    SsprHome,
+                    SsprSignIn,
+                    SsprPassword,
+                ],
+            ),
+            (
+                REDO,
+                &[
+                    SetupQuestions,
+                    QuestionsSaved,
+                    PasswordChanged,
+                    Portal,
+                    SsprHome,
+                    SsprSignIn,
+                    SsprPassword,
+                ],
+            ),
+            (
+                REDO_PENDING,
+                &[
+                    SetupQuestions,
+                    ConfirmQuestions,
+                    QuestionsSaved,
+                    PasswordChanged,
+                    Portal,
+                    SsprHome,
+                    SsprSignIn,
+                    SsprPassword,
+                ],
+            ),
         ];
         for (state, allowed) in table {
             for step in Step::ALL {
@@ -205,17 +271,24 @@ mod tests {
         }
         assert_eq!(Step::from_path("/portal/"), Some(Step::Portal));
         assert_eq!(Step::from_path("/admin"), None);
+        assert_eq!(Step::from_path("/forgot-password"), None);
     }
 
     fn any_state() -> impl Strategy<Value = JourneyState> {
-        (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(a, b, c, d)| {
-            JourneyState {
+        (
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(a, b, c, d, e)| JourneyState {
                 signed_in: a,
                 temporary_password: b,
                 questions_set: c,
                 answers_pending: d,
-            }
-        })
+                redo_questions: e,
+            })
     }
 
     proptest! {
@@ -225,7 +298,7 @@ mod tests {
         }
 
         #[test]
-        fn a_redirect_always_lands_on_a_visitable_page(state in any_state(), i in 0usize..7) {
+        fn a_redirect_always_lands_on_a_visitable_page(state in any_state(), i in 0usize..10) {
             if let Some(target) = redirect_for(state, Step::ALL[i]) {
                 prop_assert!(may_visit(state, target));
             }

@@ -6,18 +6,24 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+mod self_service;
+pub use self_service::{
+    ForgotDonePage, ForgotNewPasswordPage, ForgotPasswordPage, ForgotQuestionsPage, SsprHomePage,
+    SsprPasswordPage, SsprSignInPage,
+};
+
 use crate::api::error::AppError;
 use crate::api::{ChangePassword, ConfirmQuestions, JourneyView, SetupQuestions, SignIn};
 use crate::components::checklist::RuleChecklist;
+use crate::components::password::{PasswordInputs, WaitOverlay};
 use crate::components::text::{answer_problem_text, question_text};
 use crate::components::{ErrorSummary, JourneyGate, SignOutButton, SsprFrame};
 use crate::domain::answers::{AnswerProblem, ChosenQuestion, QUESTION_COUNT, QUESTION_LISTS};
 use crate::domain::journey::Step;
-use crate::domain::password::Violation;
 use crate::i18n::*;
 
 /// The error of the last submit, unless it is one the page shows next to a field.
-fn general_error<S>(value: S) -> impl Fn() -> Option<AppError> + Copy
+pub(crate) fn general_error<S>(value: S) -> impl Fn() -> Option<AppError> + Copy
 where
     S: Get<Value = Option<Result<(), AppError>>> + Copy + 'static,
 {
@@ -186,8 +192,12 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
             }
         })
         .collect_view();
+    let redo = view.state.redo_questions;
     view! {
-        <SsprFrame step=Some(Step::SetupQuestions.number()) idle_timeout_secs=view.idle_timeout_secs>
+        <SsprFrame
+            step=(!redo).then_some(Step::SetupQuestions.number())
+            idle_timeout_secs=view.idle_timeout_secs
+        >
             <h1>{t!(i18n, setup.heading)}</h1>
             <p>{t!(i18n, setup.intro1)}</p>
             <p>{t!(i18n, setup.intro2)}</p>
@@ -196,6 +206,14 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
                 <h2 class="form-heading">{t!(i18n, setup.type_answers)}</h2>
                 {slots}
                 <div class="actions">
+                    {redo
+                        .then(|| {
+                            view! {
+                                <a class="button button--secondary" href=Step::SsprHome.path()>
+                                    {t!(i18n, sspr.cancel)}
+                                </a>
+                            }
+                        })}
                     <button type="submit" class="button" disabled=move || action.pending().get()>
                         {t!(i18n, setup.submit)}
                     </button>
@@ -239,7 +257,10 @@ fn ConfirmQuestionsForm(view: JourneyView) -> impl IntoView {
             .collect_view()
     });
     view! {
-        <SsprFrame step=Some(Step::ConfirmQuestions.number()) idle_timeout_secs=view.idle_timeout_secs>
+        <SsprFrame
+            step=(!view.state.redo_questions).then_some(Step::ConfirmQuestions.number())
+            idle_timeout_secs=view.idle_timeout_secs
+        >
             <h1>{t!(i18n, confirm.heading)}</h1>
             <p>{t!(i18n, confirm.intro)}</p>
             {move || view! { <ErrorSummary error=error() /> }}
@@ -269,11 +290,21 @@ pub fn QuestionsSavedPage() -> impl IntoView {
             render=|view: JourneyView| {
                 let i18n = use_i18n();
                 view! {
-                    <SsprFrame step=Some(Step::QuestionsSaved.number()) idle_timeout_secs=view.idle_timeout_secs>
+                    <SsprFrame
+                        step=view.state.temporary_password.then_some(Step::QuestionsSaved.number())
+                        idle_timeout_secs=view.idle_timeout_secs
+                    >
                         <h1>{t!(i18n, saved.heading)}</h1>
                         <p class="success" role="status">{t!(i18n, saved.body)}</p>
                         <div class="actions">
-                            <a class="button" href=Step::ChangePassword.path()>
+                            <a
+                                class="button"
+                                href=if view.state.temporary_password {
+                                    Step::ChangePassword.path()
+                                } else {
+                                    Step::Portal.path()
+                                }
+                            >
                                 {t!(i18n, saved.continue_button)}
                             </a>
                         </div>
@@ -306,18 +337,6 @@ fn ChangePasswordForm(view: JourneyView) -> impl IntoView {
         Some(Err(AppError::PasswordRefused(list))) => Some(list),
         _ => None,
     });
-    let mismatch = move || {
-        let confirm = confirm_password.get();
-        if confirm.is_empty() {
-            // After a refused submit (no JavaScript) only a mismatch is worth saying.
-            server_violations
-                .get()
-                .filter(|list| list.contains(&Violation::ConfirmMismatch))
-                .map(|_| true)
-        } else {
-            Some(confirm != new_password.get())
-        }
-    };
     view! {
         <SsprFrame step=Some(Step::ChangePassword.number()) idle_timeout_secs=view.idle_timeout_secs>
             <h1>{t!(i18n, change.heading)}</h1>
@@ -330,54 +349,14 @@ fn ChangePasswordForm(view: JourneyView) -> impl IntoView {
             />
             {move || view! { <ErrorSummary error=error() /> }}
             <ActionForm action=action>
-                <h2 class="form-heading">{t!(i18n, change.type_new)}</h2>
-                <div class="field">
-                    <label for="new_password">{t!(i18n, change.new_password)}</label>
-                    <input
-                        id="new_password"
-                        name="new_password"
-                        type="password"
-                        autocomplete="new-password"
-                        placeholder=move || t_string!(i18n, change.new_placeholder)
-                        aria-describedby="password-rules-summary"
-                        required
-                        on:input=move |ev| new_password.set(event_target_value(&ev))
-                    />
-                </div>
-                <div class="field">
-                    <label for="confirm_password">{t!(i18n, change.confirm_password)}</label>
-                    <input
-                        id="confirm_password"
-                        name="confirm_password"
-                        type="password"
-                        autocomplete="new-password"
-                        placeholder=move || t_string!(i18n, change.confirm_placeholder)
-                        aria-describedby="confirm-status"
-                        required
-                        on:input=move |ev| confirm_password.set(event_target_value(&ev))
-                    />
-                    <p id="confirm-status" class="confirm-status" aria-live="polite" data-testid="confirm-status">
-                        {move || match mismatch() {
-                            Some(true) => Some(view! { <span class="field-error">{t!(i18n, change.mismatch)}</span> }.into_any()),
-                            Some(false) => Some(view! { <span class="field-ok">{t!(i18n, change.matches)}</span> }.into_any()),
-                            None => None,
-                        }}
-                    </p>
-                </div>
+                <PasswordInputs new_password confirm_password server_violations />
                 <div class="actions">
                     <button type="submit" class="button" disabled=move || action.pending().get()>
                         {t!(i18n, change.submit)}
                     </button>
                 </div>
             </ActionForm>
-            <Show when=move || action.pending().get()>
-                <div class="wait" role="status" aria-live="assertive" data-testid="wait">
-                    <div class="wait__box">
-                        <span class="spinner" aria-hidden="true"></span>
-                        <p>{t!(i18n, change.wait)}</p>
-                    </div>
-                </div>
-            </Show>
+            <WaitOverlay pending=action.pending().into() />
         </SsprFrame>
     }
 }
@@ -391,7 +370,7 @@ pub fn PasswordChangedPage() -> impl IntoView {
             render=|view: JourneyView| {
                 let i18n = use_i18n();
                 view! {
-                    <SsprFrame step=Some(Step::PasswordChanged.number()) idle_timeout_secs=view.idle_timeout_secs>
+                    <SsprFrame step=None idle_timeout_secs=view.idle_timeout_secs>
                         <h1>{t!(i18n, changed.heading)}</h1>
                         <p class="success" role="status">{t!(i18n, changed.body)}</p>
                         <div class="actions">
@@ -415,6 +394,8 @@ pub fn PortalPage() -> impl IntoView {
             render=|view: JourneyView| {
                 let i18n = use_i18n();
                 let name = view.owner.full_name.clone();
+                let query = use_query_map();
+                let was_reset = move || query.get().get("reset").is_some();
                 view! {
                     <header class="portal-header">
                         <p class="portal-header__title">{t!(i18n, portal_title)}</p>
@@ -422,6 +403,11 @@ pub fn PortalPage() -> impl IntoView {
                     </header>
                     <main id="main" class="card portal">
                         <h1>{t!(i18n, portal.welcome, name = name)}</h1>
+                        <Show when=was_reset>
+                            <p class="notice" role="status" data-testid="reset-notice">
+                                {t!(i18n, portal.reset_notice)}
+                            </p>
+                        </Show>
                         <p>{t!(i18n, portal.intro)}</p>
                         <ul class="tiles">
                             <li>
@@ -447,47 +433,6 @@ pub fn PortalPage() -> impl IntoView {
                 }
             }
         />
-    }
-}
-
-/// The portal's "MIMS SSPR" tile: self-service after onboarding (not built yet).
-#[component]
-pub fn SsprHomePage() -> impl IntoView {
-    view! {
-        <JourneyGate
-            step=Step::Portal
-            render=|view: JourneyView| {
-                let i18n = use_i18n();
-                view! {
-                    <SsprFrame step=None idle_timeout_secs=view.idle_timeout_secs>
-                        <h1>{t!(i18n, soon.sspr_heading)}</h1>
-                        <p>{t!(i18n, soon.sspr_body)}</p>
-                        <p>
-                            <a class="button button--secondary" href=Step::Portal.path()>
-                                {t!(i18n, soon.back)}
-                            </a>
-                        </p>
-                    </SsprFrame>
-                }
-            }
-        />
-    }
-}
-
-/// "Forgot Password?" (self-service reset comes in a later release).
-#[component]
-pub fn ForgotPasswordPage() -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <main id="main" class="card card--narrow">
-            <h1>{t!(i18n, soon.forgot_heading)}</h1>
-            <p>{t!(i18n, soon.forgot_body)}</p>
-            <p>
-                <a class="button button--secondary" href="/">
-                    {t!(i18n, soon.back)}
-                </a>
-            </p>
-        </main>
     }
 }
 

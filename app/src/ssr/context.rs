@@ -12,6 +12,9 @@ pub struct RequestContext {
     pub session: Option<ActiveSession>,
     /// The client's address, for the audit trail.
     pub client: Option<String>,
+    /// The request carried a session cookie whose session is over (timed out or ended
+    /// elsewhere): the sign-in page says so.
+    pub ended: bool,
 }
 
 /// The cookie's name: with `Secure` it takes the `__Host-` prefix, which browsers only
@@ -24,9 +27,26 @@ pub fn cookie_name(settings: &Settings) -> &'static str {
     }
 }
 
+/// The forgot-password cookie's name (same rules as the session cookie).
+pub fn reset_cookie_name(settings: &Settings) -> &'static str {
+    if settings.secure_cookies {
+        "__Host-portal_reset"
+    } else {
+        "portal_reset"
+    }
+}
+
 /// The session token from the request's `Cookie` headers, if any.
 pub fn token_from_headers(headers: &HeaderMap, settings: &Settings) -> Option<String> {
-    let name = cookie_name(settings);
+    cookie_value(headers, cookie_name(settings))
+}
+
+/// The forgot-password token from the request's `Cookie` headers, if any.
+pub fn reset_token_from_headers(headers: &HeaderMap, settings: &Settings) -> Option<String> {
+    cookie_value(headers, reset_cookie_name(settings))
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
@@ -39,7 +59,21 @@ pub fn token_from_headers(headers: &HeaderMap, settings: &Settings) -> Option<St
 
 /// `Set-Cookie` value carrying a new session token.
 pub fn session_cookie(token: &NewToken, settings: &Settings) -> String {
-    cookie::Cookie::build((cookie_name(settings), token.expose().to_string()))
+    build_cookie(cookie_name(settings), token, settings)
+}
+
+/// `Set-Cookie` value carrying a forgot-password token.
+pub fn reset_cookie(token: &NewToken, settings: &Settings) -> String {
+    build_cookie(reset_cookie_name(settings), token, settings)
+}
+
+/// `Set-Cookie` value that removes the forgot-password cookie.
+pub fn clear_reset_cookie(settings: &Settings) -> String {
+    clear_cookie(reset_cookie_name(settings), settings)
+}
+
+fn build_cookie(name: &'static str, token: &NewToken, settings: &Settings) -> String {
+    cookie::Cookie::build((name, token.expose().to_string()))
         .http_only(true)
         .secure(settings.secure_cookies)
         .same_site(cookie::SameSite::Lax)
@@ -50,7 +84,11 @@ pub fn session_cookie(token: &NewToken, settings: &Settings) -> String {
 
 /// `Set-Cookie` value that removes the session cookie.
 pub fn clear_session_cookie(settings: &Settings) -> String {
-    cookie::Cookie::build((cookie_name(settings), ""))
+    clear_cookie(cookie_name(settings), settings)
+}
+
+fn clear_cookie(name: &'static str, settings: &Settings) -> String {
+    cookie::Cookie::build((name, ""))
         .http_only(true)
         .secure(settings.secure_cookies)
         .same_site(cookie::SameSite::Lax)

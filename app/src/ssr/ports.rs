@@ -21,6 +21,8 @@ pub struct Account {
     pub questions_set: bool,
     /// Until when sign-in is refused after too many wrong passwords.
     pub locked_until: Option<Timestamp>,
+    /// When the password was reset with the security questions, until the next sign-in.
+    pub reset_notice_at: Option<Timestamp>,
 }
 
 impl Account {
@@ -49,6 +51,10 @@ pub struct SessionRecord {
     pub last_seen_at: Timestamp,
     /// The set-up screen's choices (JSON of `[ChosenQuestion; 3]`) until confirmed.
     pub pending_questions: Option<String>,
+    /// When the password was last typed in this session.
+    pub reauth_at: Timestamp,
+    /// "Set up security questions again" is in progress.
+    pub redo_questions: bool,
 }
 
 impl std::fmt::Debug for SessionRecord {
@@ -58,6 +64,8 @@ impl std::fmt::Debug for SessionRecord {
             .field("created_at", &self.created_at)
             .field("last_seen_at", &self.last_seen_at)
             .field("answers_pending", &self.pending_questions.is_some())
+            .field("reauth_at", &self.reauth_at)
+            .field("redo_questions", &self.redo_questions)
             .finish()
     }
 }
@@ -71,6 +79,7 @@ pub struct NewAccount {
 }
 
 /// One stored security answer: the question's id and the hash of the normalised answer.
+#[derive(Clone)]
 pub struct StoredAnswer {
     pub question_id: String,
     pub answer_hash: String,
@@ -117,6 +126,64 @@ impl LockoutPolicy {
         self.lock_secs
             .saturating_mul(factor)
             .min(self.max_lock_secs.max(self.lock_secs))
+    }
+}
+
+/// How a new password replaces the old one.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordReplacement<'a> {
+    pub new_hash: &'a str,
+    /// The session that continues (its token's hash); `None` ends every session (reset).
+    pub new_session: Option<&'a [u8]>,
+    /// How many earlier (non-temporary) hashes to keep in the history.
+    pub history: usize,
+    /// Set by a forgot-password reset: the next sign-in says so.
+    pub reset: bool,
+}
+
+/// A forgot-password attempt in progress.
+#[derive(Clone)]
+pub struct ChallengeRecord {
+    pub login_key: String,
+    pub account_id: Option<AccountId>,
+    /// The two answer slots asked, e.g. `[0, 2]`.
+    pub slots: [usize; 2],
+    pub created_at: Timestamp,
+    pub verified_at: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for ChallengeRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChallengeRecord")
+            .field("slots", &self.slots)
+            .field("created_at", &self.created_at)
+            .field("verified", &self.verified_at.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a forgot-password answer may be checked now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetClaim {
+    Granted,
+    Blocked { until: Timestamp },
+}
+
+/// The limit on wrong forgot-password answers per login ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetLimit {
+    pub max_failures: u32,
+    pub window_secs: i64,
+    pub block_secs: i64,
+}
+
+impl Default for ResetLimit {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            window_secs: 3600,
+            block_secs: 24 * 3600,
+        }
     }
 }
 
@@ -190,6 +257,14 @@ pub trait Store: Send + Sync + 'static {
         upgrade: Option<HashUpgrade<'_>>,
     ) -> Result<(), StoreError>;
 
+    /// Ends a claimed check that found the right password without starting a session
+    /// (the SSPR's sign-in): clears the failure streak and swaps in an upgraded hash.
+    async fn password_confirmed(
+        &self,
+        account: AccountId,
+        upgrade: Option<HashUpgrade<'_>>,
+    ) -> Result<(), StoreError>;
+
     /// Lifts a lockout and clears the failure streak. Returns whether the account was
     /// locked at `now`.
     async fn unlock(&self, account: AccountId, now: Timestamp) -> Result<bool, StoreError>;
@@ -205,6 +280,60 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError>;
 
+    /// Records that the password was typed again in this session (SSPR sign-in).
+    async fn set_reauth(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError>;
+    /// Starts or stops "set up security questions again" for this session.
+    async fn set_redo_questions(&self, token_hash: &[u8], on: bool) -> Result<(), StoreError>;
+
+    /// The account's stored answers, by slot.
+    async fn answers(&self, account: AccountId) -> Result<Vec<StoredAnswer>, StoreError>;
+    /// Earlier password hashes that may not be chosen again.
+    async fn password_history(&self, account: AccountId) -> Result<Vec<String>, StoreError>;
+
+    /// Replaces the password: the old hash goes to the history (pruned to
+    /// `history` entries plus every temporary one), the temporary flag is cleared, every
+    /// session ends and `new_session` (if any) starts — in one transaction.
+    async fn replace_password(
+        &self,
+        account: AccountId,
+        replacement: PasswordReplacement<'_>,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    async fn installation_secret(&self) -> Result<Vec<u8>, StoreError>;
+    async fn create_challenge(
+        &self,
+        token_hash: &[u8],
+        challenge: &ChallengeRecord,
+    ) -> Result<(), StoreError>;
+    async fn challenge(&self, token_hash: &[u8]) -> Result<Option<ChallengeRecord>, StoreError>;
+    /// A new pair of questions for the next attempt.
+    async fn set_challenge_slots(
+        &self,
+        token_hash: &[u8],
+        slots: [usize; 2],
+    ) -> Result<(), StoreError>;
+    async fn verify_challenge(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError>;
+    async fn delete_challenge(&self, token_hash: &[u8]) -> Result<(), StoreError>;
+
+    /// Claims one answer check for `login_key`, atomically (counted as a failure until
+    /// [`Store::reset_attempt_succeeded`] says otherwise), unless it is blocked.
+    async fn claim_reset_attempt(
+        &self,
+        login_key: &str,
+        now: Timestamp,
+        limit: &ResetLimit,
+    ) -> Result<ResetClaim, StoreError>;
+    /// Ends a claimed check that failed; blocks the login ID at the limit.
+    async fn reset_attempt_failed(
+        &self,
+        login_key: &str,
+        now: Timestamp,
+        limit: &ResetLimit,
+    ) -> Result<Option<Timestamp>, StoreError>;
+    /// Ends a claimed check that succeeded: the failures are forgotten.
+    async fn reset_attempt_succeeded(&self, login_key: &str) -> Result<(), StoreError>;
+
     /// Replaces the account's answers and clears the session's pending choices,
     /// in one transaction.
     async fn save_answers(
@@ -212,17 +341,6 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         answers: &[StoredAnswer],
         token_hash: &[u8],
-        now: Timestamp,
-    ) -> Result<(), StoreError>;
-
-    /// Sets the new password hash, clears the temporary flag, ends every session of
-    /// the account and starts the new one, in one transaction: the account is either
-    /// fully on the old credentials or fully on the new ones.
-    async fn complete_password_change(
-        &self,
-        account: AccountId,
-        new_hash: &str,
-        new_token_hash: &[u8],
         now: Timestamp,
     ) -> Result<(), StoreError>;
 

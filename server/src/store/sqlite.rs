@@ -5,8 +5,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use app::ssr::ports::{
-    Account, AccountId, AuditEvent, FailureOutcome, HashUpgrade, LockoutPolicy, NewAccount,
-    SessionRecord, Store, StoreError, StoredAnswer, Timestamp,
+    Account, AccountId, AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy,
+    NewAccount, PasswordReplacement, ResetClaim, ResetLimit, SessionRecord, Store, StoreError,
+    StoredAnswer, Timestamp,
 };
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -18,6 +19,7 @@ pub struct SqliteStore {
 
 const ACCOUNT_COLUMNS: &str =
     "a.id, a.login_id, a.full_name, a.password_hash, a.password_temporary, a.locked_until, \
+     a.reset_notice_at, \
      EXISTS (SELECT 1 FROM security_answers s WHERE s.account_id = a.id) AS questions_set";
 
 impl SqliteStore {
@@ -65,16 +67,59 @@ async fn insert_session(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, reauth_at) \
+         VALUES (?, ?, ?, ?, ?)",
     )
     .bind(token_hash)
     .bind(account)
+    .bind(now)
     .bind(now)
     .bind(now)
     .execute(&mut **tx)
     .await
     .map_err(db_error)?;
     Ok(())
+}
+
+/// A claimed check found the right password: end the claim, clear the failure streak
+/// and lockouts, and swap in an upgraded hash if the stored one is still the one checked.
+async fn confirm_password(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    account: AccountId,
+    upgrade: Option<HashUpgrade<'_>>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE accounts SET failed_count = 0, lockout_count = 0, locked_until = NULL, \
+         attempts_in_flight = MAX(attempts_in_flight - 1, 0) WHERE id = ?",
+    )
+    .bind(account)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    sqlx::query("DELETE FROM sign_in_failures WHERE account_id = ?")
+        .bind(account)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    if let Some(upgrade) = upgrade {
+        sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?")
+            .bind(upgrade.new_hash)
+            .bind(account)
+            .bind(upgrade.old_hash)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+fn slots_text(slots: [usize; 2]) -> String {
+    format!("{},{}", slots[0], slots[1])
+}
+
+fn parse_slots(text: &str) -> Option<[usize; 2]> {
+    let (a, b) = text.split_once(',')?;
+    Some([a.parse().ok()?, b.parse().ok()?])
 }
 
 fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError> {
@@ -86,6 +131,7 @@ fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError
         temporary_password: row.try_get("password_temporary").map_err(db_error)?,
         questions_set: row.try_get("questions_set").map_err(db_error)?,
         locked_until: row.try_get("locked_until").map_err(db_error)?,
+        reset_notice_at: row.try_get("reset_notice_at").map_err(db_error)?,
     })
 }
 
@@ -253,31 +299,24 @@ impl Store for SqliteStore {
         upgrade: Option<HashUpgrade<'_>>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        sqlx::query(
-            "UPDATE accounts SET last_sign_in_at = ?, failed_count = 0, lockout_count = 0, \
-             locked_until = NULL, attempts_in_flight = MAX(attempts_in_flight - 1, 0) WHERE id = ?",
-        )
-        .bind(now)
-        .bind(account)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        sqlx::query("DELETE FROM sign_in_failures WHERE account_id = ?")
+        sqlx::query("UPDATE accounts SET last_sign_in_at = ?, reset_notice_at = NULL WHERE id = ?")
+            .bind(now)
             .bind(account)
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        if let Some(upgrade) = upgrade {
-            // Only if nothing changed the password while it was being checked.
-            sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?")
-                .bind(upgrade.new_hash)
-                .bind(account)
-                .bind(upgrade.old_hash)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-        }
+        confirm_password(&mut tx, account, upgrade).await?;
         insert_session(&mut tx, token_hash, account, now).await?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn password_confirmed(
+        &self,
+        account: AccountId,
+        upgrade: Option<HashUpgrade<'_>>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        confirm_password(&mut tx, account, upgrade).await?;
         tx.commit().await.map_err(db_error)
     }
 
@@ -337,7 +376,9 @@ impl Store for SqliteStore {
 
     async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT account_id, created_at, last_seen_at, pending_questions FROM sessions WHERE token_hash = ?",
+            "SELECT account_id, created_at, last_seen_at, pending_questions, \
+             COALESCE(reauth_at, created_at) AS reauth_at, redo_questions \
+             FROM sessions WHERE token_hash = ?",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -349,6 +390,8 @@ impl Store for SqliteStore {
                 created_at: row.try_get("created_at").map_err(db_error)?,
                 last_seen_at: row.try_get("last_seen_at").map_err(db_error)?,
                 pending_questions: row.try_get("pending_questions").map_err(db_error)?,
+                reauth_at: row.try_get("reauth_at").map_err(db_error)?,
+                redo_questions: row.try_get("redo_questions").map_err(db_error)?,
             })
         })
         .transpose()
@@ -414,27 +457,106 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         }
-        sqlx::query("UPDATE sessions SET pending_questions = NULL WHERE token_hash = ?")
-            .bind(token_hash)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+        sqlx::query(
+            "UPDATE sessions SET pending_questions = NULL, redo_questions = 0 WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
         tx.commit().await.map_err(db_error)
     }
 
-    async fn complete_password_change(
+    async fn set_reauth(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET reauth_at = ? WHERE token_hash = ?")
+            .bind(now)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn set_redo_questions(&self, token_hash: &[u8], on: bool) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sessions SET redo_questions = ?, pending_questions = NULL WHERE token_hash = ?",
+        )
+        .bind(on)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn answers(&self, account: AccountId) -> Result<Vec<StoredAnswer>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT question_id, answer_hash FROM security_answers WHERE account_id = ? ORDER BY slot",
+        )
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredAnswer {
+                    question_id: row.try_get("question_id").map_err(db_error)?,
+                    answer_hash: row.try_get("answer_hash").map_err(db_error)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn password_history(&self, account: AccountId) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT password_hash FROM password_history WHERE account_id = ? ORDER BY id DESC",
+        )
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|row| row.try_get("password_hash").map_err(db_error))
+            .collect()
+    }
+
+    async fn replace_password(
         &self,
         account: AccountId,
-        new_hash: &str,
-        new_token_hash: &[u8],
+        replacement: PasswordReplacement<'_>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         sqlx::query(
-            "UPDATE accounts SET password_hash = ?, password_temporary = 0, password_changed_at = ? WHERE id = ?",
+            "INSERT INTO password_history (account_id, password_hash, temporary, replaced_at) \
+             SELECT id, password_hash, password_temporary, ? FROM accounts WHERE id = ?",
         )
-        .bind(new_hash)
         .bind(now)
+        .bind(account)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        // Keep the newest `history` ordinary entries; temporary ones stay for good.
+        sqlx::query(
+            "DELETE FROM password_history WHERE account_id = ?1 AND temporary = 0 AND id NOT IN \
+             (SELECT id FROM password_history WHERE account_id = ?1 AND temporary = 0 \
+              ORDER BY id DESC LIMIT ?2)",
+        )
+        .bind(account)
+        .bind(i64::try_from(replacement.history).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query(
+            "UPDATE accounts SET password_hash = ?1, password_temporary = 0, password_changed_at = ?2, \
+             reset_notice_at = CASE WHEN ?3 THEN ?2 ELSE reset_notice_at END, \
+             locked_until = CASE WHEN ?3 THEN NULL ELSE locked_until END, \
+             failed_count = CASE WHEN ?3 THEN 0 ELSE failed_count END, \
+             lockout_count = CASE WHEN ?3 THEN 0 ELSE lockout_count END WHERE id = ?4",
+        )
+        .bind(replacement.new_hash)
+        .bind(now)
+        .bind(replacement.reset)
         .bind(account)
         .execute(&mut *tx)
         .await
@@ -444,8 +566,182 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        insert_session(&mut tx, new_token_hash, account, now).await?;
+        if replacement.reset {
+            sqlx::query("DELETE FROM reset_challenges WHERE account_id = ?")
+                .bind(account)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        if let Some(token_hash) = replacement.new_session {
+            insert_session(&mut tx, token_hash, account, now).await?;
+        }
         tx.commit().await.map_err(db_error)
+    }
+
+    async fn installation_secret(&self) -> Result<Vec<u8>, StoreError> {
+        let row = sqlx::query("SELECT secret FROM installation WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.try_get("secret").map_err(db_error)
+    }
+
+    async fn create_challenge(
+        &self,
+        token_hash: &[u8],
+        challenge: &ChallengeRecord,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO reset_challenges (token_hash, login_key, account_id, slots, created_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(&challenge.login_key)
+        .bind(challenge.account_id)
+        .bind(slots_text(challenge.slots))
+        .bind(challenge.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn challenge(&self, token_hash: &[u8]) -> Result<Option<ChallengeRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT login_key, account_id, slots, created_at, verified_at FROM reset_challenges \
+             WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|row| {
+            let slots: String = row.try_get("slots").map_err(db_error)?;
+            Ok(ChallengeRecord {
+                login_key: row.try_get("login_key").map_err(db_error)?,
+                account_id: row.try_get("account_id").map_err(db_error)?,
+                slots: parse_slots(&slots)
+                    .ok_or_else(|| StoreError::Other(format!("bad slots {slots:?}")))?,
+                created_at: row.try_get("created_at").map_err(db_error)?,
+                verified_at: row.try_get("verified_at").map_err(db_error)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn set_challenge_slots(
+        &self,
+        token_hash: &[u8],
+        slots: [usize; 2],
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE reset_challenges SET slots = ? WHERE token_hash = ?")
+            .bind(slots_text(slots))
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn verify_challenge(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE reset_challenges SET verified_at = ? WHERE token_hash = ?")
+            .bind(now)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn delete_challenge(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM reset_challenges WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn claim_reset_attempt(
+        &self,
+        login_key: &str,
+        now: Timestamp,
+        limit: &ResetLimit,
+    ) -> Result<ResetClaim, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        // A new window once the old one is over (and any block has ended).
+        sqlx::query(
+            "INSERT INTO reset_limits (login_key, window_start, failures) VALUES (?1, ?2, 0) \
+             ON CONFLICT (login_key) DO UPDATE SET window_start = ?2, failures = 0, \
+               blocked_until = NULL \
+             WHERE window_start <= ?2 - ?3 AND (blocked_until IS NULL OR blocked_until <= ?2)",
+        )
+        .bind(login_key)
+        .bind(now)
+        .bind(limit.window_secs)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let claimed = sqlx::query(
+            "UPDATE reset_limits SET failures = failures + 1 WHERE login_key = ? \
+             AND failures < ? AND (blocked_until IS NULL OR blocked_until <= ?) RETURNING failures",
+        )
+        .bind(login_key)
+        .bind(i64::from(limit.max_failures))
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let claim = if claimed.is_some() {
+            ResetClaim::Granted
+        } else {
+            let row = sqlx::query(
+                "SELECT COALESCE(blocked_until, window_start + ?) AS until FROM reset_limits \
+                 WHERE login_key = ?",
+            )
+            .bind(limit.block_secs)
+            .bind(login_key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            ResetClaim::Blocked {
+                until: row.try_get("until").map_err(db_error)?,
+            }
+        };
+        tx.commit().await.map_err(db_error)?;
+        Ok(claim)
+    }
+
+    async fn reset_attempt_failed(
+        &self,
+        login_key: &str,
+        now: Timestamp,
+        limit: &ResetLimit,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE reset_limits SET blocked_until = ?1 + ?2 \
+             WHERE login_key = ?3 AND failures >= ?4 AND blocked_until IS NULL \
+             RETURNING blocked_until",
+        )
+        .bind(now)
+        .bind(limit.block_secs)
+        .bind(login_key)
+        .bind(i64::from(limit.max_failures))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| r.try_get("blocked_until").map_err(db_error))
+            .transpose()
+    }
+
+    async fn reset_attempt_succeeded(&self, login_key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM reset_limits WHERE login_key = ?")
+            .bind(login_key)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
     }
 
     async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {

@@ -664,7 +664,7 @@ async fn a_cookie_replayed_after_sign_out_is_worthless() {
     assert_eq!(replay.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         replay.headers().get(LOCATION).and_then(|v| v.to_str().ok()),
-        Some("/")
+        Some("/?timeout=1")
     );
 }
 

@@ -338,7 +338,7 @@ async fn an_idle_session_ends_after_four_minutes() {
     app.clock.advance(240);
     let page = app.page("/sspr/setup-questions").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(page.location.as_deref(), Some("/"));
+    assert_eq!(page.location.as_deref(), Some("/?timeout=1"));
     // Work in progress is not applied once the session is gone.
     let late = app.setup_seed_questions().await;
     assert_eq!(late.status, StatusCode::UNAUTHORIZED);
@@ -357,7 +357,7 @@ async fn a_session_ends_eight_hours_after_sign_in_however_active() {
     app.clock.advance(200);
     let page = app.page("/sspr/setup-questions").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(page.location.as_deref(), Some("/"));
+    assert_eq!(page.location.as_deref(), Some("/?timeout=1"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,3 +7,4 @@
 mod common;
 mod defences;
 mod journey;
+mod self_service;

@@ -10,8 +10,11 @@ use sha2::{Digest as _, Sha256};
 
 use super::ports::{
     Account, AccountId, AuditEvent, Clock, FailureOutcome, HashError, HashUpgrade, LockoutPolicy,
-    SecretHasher, SessionRecord, Store, StoreError, StoredAnswer, Timestamp,
+    PasswordReplacement, ResetLimit, SecretHasher, SessionRecord, Store, StoreError, StoredAnswer,
+    Timestamp,
 };
+
+mod self_service;
 use super::throttle::{ClientThrottle, ThrottleSettings};
 use crate::api::error::AppError;
 use crate::domain::answers::{normalise_answer, parse_choices, ChosenQuestion, QUESTION_COUNT};
@@ -35,6 +38,13 @@ pub struct Settings {
     /// Take the client's address from the last `X-Forwarded-For` entry (only behind a
     /// proxy that sets it); otherwise the TCP peer's address is used.
     pub trust_forwarded_for: bool,
+    /// The SSPR asks for the password again when the last time it was typed in this
+    /// session is older than this.
+    pub reauth_secs: i64,
+    /// Earlier passwords (besides the temporary ones) that may not be chosen again.
+    pub password_history: usize,
+    /// Wrong forgot-password answers allowed per login ID.
+    pub reset_limit: ResetLimit,
 }
 
 impl Default for Settings {
@@ -47,6 +57,9 @@ impl Default for Settings {
             lockout: LockoutPolicy::default(),
             throttle: ThrottleSettings::default(),
             trust_forwarded_for: false,
+            reauth_secs: 5 * 60,
+            password_history: 5,
+            reset_limit: ResetLimit::default(),
         }
     }
 }
@@ -96,7 +109,13 @@ impl ActiveSession {
             temporary_password: self.account.temporary_password,
             questions_set: self.account.questions_set,
             answers_pending: self.record.pending_questions.is_some(),
+            redo_questions: self.record.redo_questions,
         }
+    }
+
+    /// Whether the password was typed in this session within `secs` of `now`.
+    pub fn recently_authenticated(&self, now: Timestamp, secs: i64) -> bool {
+        now - self.record.reauth_at < secs
     }
 
     pub fn owner(&self) -> PasswordOwner {
@@ -122,6 +141,12 @@ pub struct Portal {
     clock: Arc<dyn Clock>,
     settings: Settings,
     throttle: ClientThrottle,
+}
+
+/// What a counted password check found.
+pub(crate) enum Checked {
+    Right { upgraded_hash: Option<String> },
+    Wrong,
 }
 
 /// A sign-in check claimed on an account and not finished after this many seconds
@@ -232,7 +257,7 @@ impl Portal {
         login_id: &str,
         password: &Secret,
         client: Option<String>,
-    ) -> Result<(NewToken, Step), AppError> {
+    ) -> Result<(NewToken, Step, bool), AppError> {
         if let Err(retry_after_secs) = self.throttle.check(client.as_deref()) {
             self.audit(None, "sign_in_throttled", client, None).await;
             return Err(AppError::Throttled { retry_after_secs });
@@ -254,47 +279,11 @@ impl Portal {
                 .await;
             return Err(self.invalid_credentials());
         };
-        let now = self.clock.now();
-        let claimed = self
-            .store
-            .claim_attempt(
-                account.id,
-                now,
-                self.settings.lockout.max_failures,
-                STALE_CLAIM_SECS,
-            )
-            .await
-            .map_err(internal)?;
-        if !claimed {
-            // Locked (or every remaining guess is being checked right now): the password
-            // is not checked, but the answer costs and looks the same.
-            self.hasher
-                .verify_dummy(password)
-                .await
-                .map_err(hash_error)?;
-            self.audit(Some(account.id), "sign_in_refused", client, Some("locked"))
-                .await;
+        let Checked::Right { upgraded_hash } = self
+            .check_counted(&account, password, client.clone())
+            .await?
+        else {
             return Err(self.invalid_credentials());
-        }
-        let verification = match self.hasher.check(password, &account.password_hash).await {
-            Ok(verification) => verification,
-            Err(error) => {
-                if let Err(store_error) = self.store.release_attempt(account.id).await {
-                    tracing::error!(%store_error, "could not release a sign-in claim");
-                }
-                return Err(hash_error(error));
-            }
-        };
-        if !verification.matches {
-            return Err(self
-                .wrong_password(account.id, &verification.fingerprint, client)
-                .await);
-        }
-        let upgraded_hash = if verification.outdated {
-            // Busy or failed: keep the old hash this time; the next sign-in retries.
-            self.hasher.hash(password).await.ok()
-        } else {
-            None
         };
         let upgrade = upgraded_hash.as_deref().map(|new_hash| HashUpgrade {
             old_hash: &account.password_hash,
@@ -317,8 +306,67 @@ impl Portal {
             temporary_password: account.temporary_password,
             questions_set: account.questions_set,
             answers_pending: false,
+            redo_questions: false,
         };
-        Ok((token, current_step(state)))
+        Ok((
+            token,
+            current_step(state),
+            account.reset_notice_at.is_some(),
+        ))
+    }
+
+    /// Checks a password against the account the way sign-in does: claimed first,
+    /// counted towards the lockout when wrong, refused unchecked (at the same cost) when
+    /// locked. A right password still has its claim open: the caller ends it with
+    /// [`Store::start_session`] or [`Store::password_confirmed`].
+    pub(crate) async fn check_counted(
+        &self,
+        account: &Account,
+        password: &Secret,
+        client: Option<String>,
+    ) -> Result<Checked, AppError> {
+        let claimed = self
+            .store
+            .claim_attempt(
+                account.id,
+                self.clock.now(),
+                self.settings.lockout.max_failures,
+                STALE_CLAIM_SECS,
+            )
+            .await
+            .map_err(internal)?;
+        if !claimed {
+            // Locked (or every remaining guess is being checked right now): the password
+            // is not checked, but the answer costs and looks the same.
+            self.hasher
+                .verify_dummy(password)
+                .await
+                .map_err(hash_error)?;
+            self.audit(Some(account.id), "sign_in_refused", client, Some("locked"))
+                .await;
+            return Ok(Checked::Wrong);
+        }
+        let verification = match self.hasher.check(password, &account.password_hash).await {
+            Ok(verification) => verification,
+            Err(error) => {
+                if let Err(store_error) = self.store.release_attempt(account.id).await {
+                    tracing::error!(%store_error, "could not release a sign-in claim");
+                }
+                return Err(hash_error(error));
+            }
+        };
+        if !verification.matches {
+            self.wrong_password(account.id, &verification.fingerprint, client)
+                .await?;
+            return Ok(Checked::Wrong);
+        }
+        // Busy or failed: keep the old hash this time; the next sign-in retries.
+        let upgraded_hash = if verification.outdated {
+            self.hasher.hash(password).await.ok()
+        } else {
+            None
+        };
+        Ok(Checked::Right { upgraded_hash })
     }
 
     async fn wrong_password(
@@ -326,7 +374,7 @@ impl Portal {
         account: AccountId,
         fingerprint: &[u8],
         client: Option<String>,
-    ) -> AppError {
+    ) -> Result<(), AppError> {
         let outcome = self
             .store
             .record_failure(
@@ -346,7 +394,7 @@ impl Portal {
             Ok(FailureOutcome::Locked { .. }) => "wrong password (limit reached)".to_string(),
             Err(error) => {
                 tracing::error!(%error, "could not record a failed sign-in");
-                return AppError::Internal;
+                return Err(AppError::Internal);
             }
         };
         self.audit(
@@ -366,7 +414,7 @@ impl Portal {
             )
             .await;
         }
-        self.invalid_credentials()
+        Ok(())
     }
 
     /// Lifts a lockout (staff action). Returns whether the account was locked.
@@ -468,13 +516,7 @@ impl Portal {
             &session.owner(),
             &self.settings.policy,
         );
-        if violations.is_empty()
-            && self
-                .hasher
-                .verify(new_password, &session.account.password_hash)
-                .await
-                .map_err(hash_error)?
-        {
+        if violations.is_empty() && self.was_used(&session.account, new_password).await? {
             violations.push(Violation::SameAsCurrent);
         }
         if !violations.is_empty() {
@@ -483,7 +525,16 @@ impl Portal {
         let new_hash = self.hasher.hash(new_password).await.map_err(hash_error)?;
         let (token, token_hash) = NewToken::generate();
         self.store
-            .complete_password_change(session.account.id, &new_hash, &token_hash, self.clock.now())
+            .replace_password(
+                session.account.id,
+                PasswordReplacement {
+                    new_hash: &new_hash,
+                    new_session: Some(&token_hash),
+                    history: self.settings.password_history,
+                    reset: false,
+                },
+                self.clock.now(),
+            )
             .await
             .map_err(internal)?;
         self.audit(
@@ -494,6 +545,39 @@ impl Portal {
         )
         .await;
         Ok(token)
+    }
+
+    /// Whether `password` is the account's current password or one in its history
+    /// (the temporary ones included).
+    pub(crate) async fn was_used(
+        &self,
+        account: &Account,
+        password: &Secret,
+    ) -> Result<bool, AppError> {
+        if self
+            .hasher
+            .verify(password, &account.password_hash)
+            .await
+            .map_err(hash_error)?
+        {
+            return Ok(true);
+        }
+        let history = self
+            .store
+            .password_history(account.id)
+            .await
+            .map_err(internal)?;
+        for old in &history {
+            if self
+                .hasher
+                .verify(password, old)
+                .await
+                .map_err(hash_error)?
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     pub async fn sign_out(&self, session: &ActiveSession) -> Result<(), AppError> {
@@ -546,12 +630,12 @@ impl Portal {
     }
 }
 
-fn internal(error: StoreError) -> AppError {
+pub(crate) fn internal(error: StoreError) -> AppError {
     tracing::error!(%error, "store error");
     AppError::Internal
 }
 
-fn hash_error(error: HashError) -> AppError {
+pub(crate) fn hash_error(error: HashError) -> AppError {
     match error {
         HashError::Busy => AppError::Busy,
         HashError::Failed(reason) => {

@@ -1,0 +1,83 @@
+//! The new-password inputs shared by onboarding, the SSPR and the forgot-password
+//! reset: "New Password" and "Confirm Password" with the live match status, and the
+//! seed's step 7 wait overlay.
+
+use leptos::prelude::*;
+
+use crate::domain::password::Violation;
+use crate::i18n::*;
+
+/// The two new-password fields. `new_password` and `confirm_password` follow what is
+/// typed (for the live checklist); `server_violations` is the last refusal.
+#[component]
+pub fn PasswordInputs(
+    new_password: RwSignal<String>,
+    confirm_password: RwSignal<String>,
+    server_violations: Signal<Option<Vec<Violation>>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let mismatch = move || {
+        let confirm = confirm_password.get();
+        if confirm.is_empty() {
+            // After a refused submit (no JavaScript) only a mismatch is worth saying.
+            server_violations
+                .get()
+                .filter(|list| list.contains(&Violation::ConfirmMismatch))
+                .map(|_| true)
+        } else {
+            Some(confirm != new_password.get())
+        }
+    };
+    view! {
+        <h2 class="form-heading">{t!(i18n, change.type_new)}</h2>
+        <div class="field">
+            <label for="new_password">{t!(i18n, change.new_password)}</label>
+            <input
+                id="new_password"
+                name="new_password"
+                type="password"
+                autocomplete="new-password"
+                placeholder=move || t_string!(i18n, change.new_placeholder)
+                aria-describedby="password-rules-summary"
+                required
+                on:input=move |ev| new_password.set(event_target_value(&ev))
+            />
+        </div>
+        <div class="field">
+            <label for="confirm_password">{t!(i18n, change.confirm_password)}</label>
+            <input
+                id="confirm_password"
+                name="confirm_password"
+                type="password"
+                autocomplete="new-password"
+                placeholder=move || t_string!(i18n, change.confirm_placeholder)
+                aria-describedby="confirm-status"
+                required
+                on:input=move |ev| confirm_password.set(event_target_value(&ev))
+            />
+            <p id="confirm-status" class="confirm-status" aria-live="polite" data-testid="confirm-status">
+                {move || match mismatch() {
+                    Some(true) => Some(view! { <span class="field-error">{t!(i18n, change.mismatch)}</span> }.into_any()),
+                    Some(false) => Some(view! { <span class="field-ok">{t!(i18n, change.matches)}</span> }.into_any()),
+                    None => None,
+                }}
+            </p>
+        </div>
+    }
+}
+
+/// Step 7: "Please wait while the system change your password", while `pending`.
+#[component]
+pub fn WaitOverlay(pending: Signal<bool>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Show when=move || pending.get()>
+            <div class="wait" role="status" aria-live="assertive" data-testid="wait">
+                <div class="wait__box">
+                    <span class="spinner" aria-hidden="true"></span>
+                    <p>{t!(i18n, change.wait)}</p>
+                </div>
+            </div>
+        </Show>
+    }
+}

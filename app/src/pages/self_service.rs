@@ -1,0 +1,458 @@
+//! Self-service after onboarding: "Forgot Password?" from the sign-in page (two of the
+//! three security questions, then a new password) and the portal's "MIMS SSPR" tile
+//! (sign in again, change the password, set up the questions again).
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+use super::general_error;
+use crate::api::error::AppError;
+use crate::api::{
+    reset_state, AnswerReset, JourneyView, RedoQuestions, ResetPassword, ResetView,
+    SsprChangePassword, SsprSignIn, StartReset,
+};
+use crate::components::checklist::RuleChecklist;
+use crate::components::password::{PasswordInputs, WaitOverlay};
+use crate::components::text::question_text;
+use crate::components::{ErrorSummary, JourneyGate, SsprFrame};
+use crate::domain::journey::Step;
+use crate::domain::password::{PasswordOwner, PasswordPolicy};
+use crate::i18n::*;
+
+const FORGOT: &str = "/forgot-password";
+const FORGOT_QUESTIONS: &str = "/forgot-password/questions";
+const FORGOT_NEW_PASSWORD: &str = "/forgot-password/new-password";
+
+/// The public frame of the forgot-password screens.
+#[component]
+fn ResetFrame(children: Children) -> impl IntoView {
+    view! {
+        <SsprFrame step=None idle_timeout_secs=0 public=true>
+            {children()}
+        </SsprFrame>
+    }
+}
+
+/// "Forgot Password?": the login ID.
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<StartReset>::new();
+    let error = general_error(action.value());
+    view! {
+        <ResetFrame>
+            <h1>{t!(i18n, forgot.heading)}</h1>
+            <p>{t!(i18n, forgot.intro)}</p>
+            <p class="notice">{t!(i18n, forgot.first_time)}</p>
+            {move || view! { <ErrorSummary error=error() /> }}
+            <ActionForm action=action>
+                <div class="field">
+                    <label for="username">{t!(i18n, forgot.username)}</label>
+                    <input
+                        id="username"
+                        name="username"
+                        type="text"
+                        autocomplete="username"
+                        autocapitalize="none"
+                        spellcheck="false"
+                        required
+                    />
+                </div>
+                <div class="actions">
+                    <a class="button button--secondary" href="/">
+                        {t!(i18n, forgot.cancel)}
+                    </a>
+                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                        {t!(i18n, forgot.next)}
+                    </button>
+                </div>
+            </ActionForm>
+        </ResetFrame>
+    }
+}
+
+/// Loads this browser's reset and shows the screen for its stage, or sends it to the
+/// right one.
+#[component]
+fn ResetGate<F, IV>(stage: &'static str, render: F) -> impl IntoView
+where
+    F: Fn(ResetView) -> IV + Clone + Send + Sync + 'static,
+    IV: IntoView + 'static,
+{
+    let state = Resource::new(|| (), |_| reset_state());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    match state.await {
+                        Ok(view) => {
+                            let here = match &view {
+                                ResetView::Start => FORGOT,
+                                ResetView::Questions { .. } => FORGOT_QUESTIONS,
+                                ResetView::NewPassword { .. } => FORGOT_NEW_PASSWORD,
+                            };
+                            if here == stage {
+                                render(view).into_any()
+                            } else {
+                                view! { <Redirect path=here /> }.into_any()
+                            }
+                        }
+                        Err(error) => view! { <ErrorSummary error=Some(error) /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// Forgot password: two of the three security questions.
+#[component]
+pub fn ForgotQuestionsPage() -> impl IntoView {
+    view! {
+        <ResetGate
+            stage=FORGOT_QUESTIONS
+            render=|view: ResetView| match view {
+                ResetView::Questions { questions } => {
+                    view! { <ForgotQuestionsForm questions /> }.into_any()
+                }
+                _ => ().into_any(),
+            }
+        />
+    }
+}
+
+#[component]
+fn ForgotQuestionsForm(questions: [crate::domain::answers::QuestionId; 2]) -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<AnswerReset>::new();
+    let error = general_error(action.value());
+    // A wrong answer asks two questions afresh: load the page again to show them.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Err(AppError::AnswersDoNotMatch)) = action.value().get() {
+            let _ = window()
+                .location()
+                .set_href(&format!("{FORGOT_QUESTIONS}?wrong=1"));
+        }
+    });
+    let query = use_query_map();
+    let wrong_before = move || query.get().get("wrong").is_some();
+    let fields = questions
+        .into_iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let n = i + 1;
+            view! {
+                <div class="field">
+                    <label for=format!("answer{n}")>
+                        {move || {
+                            let locale = i18n.get_locale();
+                            question_text(locale, q)
+                        }}
+                    </label>
+                    <input
+                        id=format!("answer{n}")
+                        name=format!("answer{n}")
+                        type="text"
+                        autocomplete="off"
+                        spellcheck="false"
+                        maxlength="64"
+                        required
+                    />
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <ResetFrame>
+            <h1>{t!(i18n, forgot.questions_heading)}</h1>
+            <p>{t!(i18n, forgot.questions_intro)}</p>
+            {move || {
+                let shown = error().or_else(|| wrong_before().then_some(AppError::AnswersDoNotMatch));
+                view! { <ErrorSummary error=shown /> }
+            }}
+            <ActionForm action=action>
+                {fields}
+                <div class="actions">
+                    <a class="button button--secondary" href="/">
+                        {t!(i18n, forgot.cancel)}
+                    </a>
+                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                        {t!(i18n, forgot.next)}
+                    </button>
+                </div>
+            </ActionForm>
+            <p class="notice">{t!(i18n, forgot.first_time)}</p>
+        </ResetFrame>
+    }
+}
+
+/// Forgot password: the new password, under the same rules and live checklist.
+#[component]
+pub fn ForgotNewPasswordPage() -> impl IntoView {
+    view! {
+        <ResetGate
+            stage=FORGOT_NEW_PASSWORD
+            render=|view: ResetView| match view {
+                ResetView::NewPassword { owner, policy } => {
+                    view! { <ForgotNewPasswordForm owner policy /> }.into_any()
+                }
+                _ => ().into_any(),
+            }
+        />
+    }
+}
+
+#[component]
+fn ForgotNewPasswordForm(owner: PasswordOwner, policy: PasswordPolicy) -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<ResetPassword>::new();
+    let error = general_error(action.value());
+    let new_password = RwSignal::new(String::new());
+    let confirm_password = RwSignal::new(String::new());
+    let server_violations = Signal::derive(move || match action.value().get() {
+        Some(Err(AppError::PasswordRefused(list))) => Some(list),
+        _ => None,
+    });
+    view! {
+        <ResetFrame>
+            <h1>{t!(i18n, forgot.new_heading)}</h1>
+            <p>{t!(i18n, change.intro)}</p>
+            <RuleChecklist password=new_password.into() owner policy server_violations />
+            {move || view! { <ErrorSummary error=error() /> }}
+            <ActionForm action=action>
+                <PasswordInputs new_password confirm_password server_violations />
+                <div class="actions">
+                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                        {t!(i18n, change.submit)}
+                    </button>
+                </div>
+            </ActionForm>
+            <WaitOverlay pending=action.pending().into() />
+        </ResetFrame>
+    }
+}
+
+/// Forgot password: done. Nobody is signed in; the student signs in with the new one.
+#[component]
+pub fn ForgotDonePage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <ResetFrame>
+            <h1>{t!(i18n, forgot.done_heading)}</h1>
+            <p class="success" role="status">{t!(i18n, forgot.done_body)}</p>
+            <div class="actions">
+                <a class="button" href="/">
+                    {t!(i18n, forgot.sign_in)}
+                </a>
+            </div>
+        </ResetFrame>
+    }
+}
+
+/// Sends an SSPR page to "Please Sign in" when the password was not typed recently.
+fn sign_in_first(view: &JourneyView, next: Step) -> Option<AnyView> {
+    view.reauth_needed.then(|| {
+        let path = format!("{}?next={}", Step::SsprSignIn.path(), next.path());
+        view! { <Redirect path=path /> }.into_any()
+    })
+}
+
+/// The portal's "MIMS SSPR" tile.
+#[component]
+pub fn SsprHomePage() -> impl IntoView {
+    view! {
+        <JourneyGate
+            step=Step::SsprHome
+            render=|view: JourneyView| {
+                sign_in_first(&view, Step::SsprHome)
+                    .unwrap_or_else(|| view! { <SsprHome view /> }.into_any())
+            }
+        />
+    }
+}
+
+#[component]
+fn SsprHome(view: JourneyView) -> impl IntoView {
+    let i18n = use_i18n();
+    let redo = ServerAction::<RedoQuestions>::new();
+    let error = general_error(redo.value());
+    // "Please sign in again" if the window closed while this page was open.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Err(AppError::ReauthRequired)) = redo.value().get() {
+            let _ = window()
+                .location()
+                .set_href(&format!("{}?next=/sspr", Step::SsprSignIn.path()));
+        }
+    });
+    view! {
+        <SsprFrame step=None idle_timeout_secs=view.idle_timeout_secs>
+            <h1>{t!(i18n, sspr.heading)}</h1>
+            <p>{t!(i18n, sspr.intro)}</p>
+            {move || view! { <ErrorSummary error=error() /> }}
+            <ul class="options">
+                <li>
+                    <a class="option" href=Step::SsprPassword.path()>
+                        <span class="option__title">{t!(i18n, sspr.change_password)}</span>
+                        <span class="option__desc">{t!(i18n, sspr.change_desc)}</span>
+                    </a>
+                </li>
+                <li>
+                    <ActionForm action=redo attr:class="option-form">
+                        <button type="submit" class="option">
+                            <span class="option__title">{t!(i18n, sspr.redo_questions)}</span>
+                            <span class="option__desc">{t!(i18n, sspr.redo_desc)}</span>
+                        </button>
+                    </ActionForm>
+                </li>
+            </ul>
+            <p>
+                <a class="button button--secondary" href=Step::Portal.path()>
+                    {t!(i18n, sspr.back)}
+                </a>
+            </p>
+        </SsprFrame>
+    }
+}
+
+/// The SSPR's own "Please Sign in" (the seed's second sign-in page).
+#[component]
+pub fn SsprSignInPage() -> impl IntoView {
+    view! {
+        <JourneyGate
+            step=Step::SsprSignIn
+            render=|view: JourneyView| view! { <SsprSignInForm view /> }
+        />
+    }
+}
+
+#[component]
+fn SsprSignInForm(view: JourneyView) -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<SsprSignIn>::new();
+    let error = general_error(action.value());
+    let query = use_query_map();
+    let next = move || {
+        query
+            .get()
+            .get("next")
+            .filter(|n| n.as_str() == Step::SsprPassword.path())
+            .unwrap_or_else(|| Step::SsprHome.path().to_string())
+    };
+    let login_id = view.owner.login_id.clone();
+    view! {
+        <SsprFrame step=None idle_timeout_secs=view.idle_timeout_secs>
+            <h1>{t!(i18n, sspr.sign_in_heading)}</h1>
+            <p>{t!(i18n, sspr.sign_in_intro)}</p>
+            {move || view! { <ErrorSummary error=error() /> }}
+            <ActionForm action=action>
+                <input type="hidden" name="next" value=next />
+                <div class="field">
+                    <label for="sspr-username">{t!(i18n, sspr.user_name)}</label>
+                    <input
+                        id="sspr-username"
+                        type="text"
+                        autocomplete="username"
+                        value=login_id
+                        readonly
+                    />
+                </div>
+                <div class="field">
+                    <label for="password">{t!(i18n, sspr.password)}</label>
+                    <input
+                        id="password"
+                        name="password"
+                        type="password"
+                        autocomplete="current-password"
+                        required
+                    />
+                </div>
+                <div class="actions">
+                    <a class="button button--secondary" href=Step::Portal.path()>
+                        {t!(i18n, sspr.cancel)}
+                    </a>
+                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                        {t!(i18n, sspr.sign_in)}
+                    </button>
+                </div>
+            </ActionForm>
+            <p>
+                <a href=FORGOT>{t!(i18n, sspr.forgotten)}</a>
+            </p>
+        </SsprFrame>
+    }
+}
+
+/// SSPR "Change Password": the current password, then a new one.
+#[component]
+pub fn SsprPasswordPage() -> impl IntoView {
+    view! {
+        <JourneyGate
+            step=Step::SsprPassword
+            render=|view: JourneyView| {
+                sign_in_first(&view, Step::SsprPassword)
+                    .unwrap_or_else(|| view! { <SsprPasswordForm view /> }.into_any())
+            }
+        />
+    }
+}
+
+#[component]
+fn SsprPasswordForm(view: JourneyView) -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<SsprChangePassword>::new();
+    let error = general_error(action.value());
+    let new_password = RwSignal::new(String::new());
+    let confirm_password = RwSignal::new(String::new());
+    let server_violations = Signal::derive(move || match action.value().get() {
+        Some(Err(AppError::PasswordRefused(list))) => Some(list),
+        _ => None,
+    });
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Err(AppError::ReauthRequired)) = action.value().get() {
+            let _ = window()
+                .location()
+                .set_href(&format!("{}?next=/sspr/password", Step::SsprSignIn.path()));
+        }
+    });
+    view! {
+        <SsprFrame step=None idle_timeout_secs=view.idle_timeout_secs>
+            <h1>{t!(i18n, change.heading)}</h1>
+            <p>{t!(i18n, change.intro)}</p>
+            <RuleChecklist
+                password=new_password.into()
+                owner=view.owner.clone()
+                policy=view.policy
+                server_violations=server_violations
+            />
+            {move || view! { <ErrorSummary error=error() /> }}
+            <ActionForm action=action>
+                <div class="field">
+                    <label for="current_password">{t!(i18n, sspr.current_password)}</label>
+                    <input
+                        id="current_password"
+                        name="current_password"
+                        type="password"
+                        autocomplete="current-password"
+                        required
+                    />
+                </div>
+                <PasswordInputs new_password confirm_password server_violations />
+                <div class="actions">
+                    <a class="button button--secondary" href=Step::SsprHome.path()>
+                        {t!(i18n, sspr.cancel)}
+                    </a>
+                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                        {t!(i18n, change.submit)}
+                    </button>
+                </div>
+            </ActionForm>
+            <WaitOverlay pending=action.pending().into() />
+        </SsprFrame>
+    }
+}

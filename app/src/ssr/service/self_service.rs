@@ -1,0 +1,418 @@
+//! Self-service after onboarding: the forgot-password reset with two of the three
+//! security questions, and the SSPR (sign in again, change the password, set up the
+//! questions again).
+
+use rand::seq::index::sample;
+
+use super::{hash_error, internal, ActiveSession, Checked, NewToken, Portal};
+use crate::api::error::AppError;
+use crate::api::ResetView;
+use crate::domain::answers::{normalise_answer, QuestionId, QUESTION_COUNT, QUESTION_LISTS};
+use crate::domain::journey::Step;
+use crate::domain::login_id::LoginId;
+use crate::domain::password::{check_new_password, PasswordOwner, Violation};
+use crate::domain::secret::Secret;
+use crate::ssr::ports::{Account, ChallengeRecord, HashUpgrade, PasswordReplacement, ResetClaim};
+
+/// A forgot-password attempt ends this long after it started.
+pub const RESET_CHALLENGE_SECS: i64 = 15 * 60;
+
+/// Two different answer slots out of three, at random.
+fn random_slots() -> [usize; 2] {
+    let picked = sample(&mut rand::thread_rng(), QUESTION_COUNT, 2);
+    let (a, b) = (picked.index(0), picked.index(1));
+    [a.min(b), a.max(b)]
+}
+
+fn owner_of(account: &Account) -> PasswordOwner {
+    PasswordOwner {
+        full_name: account.full_name.clone(),
+        login_id: account.login_id.clone(),
+    }
+}
+
+impl Portal {
+    // ---- forgot password ---------------------------------------------------------------
+
+    /// Starts a reset for whatever login ID was typed. An unknown ID, or an account
+    /// without answers, gets a challenge that looks the same and can never succeed.
+    pub async fn start_reset(
+        &self,
+        login_id: &str,
+        client: Option<String>,
+    ) -> Result<NewToken, AppError> {
+        if let Err(retry_after_secs) = self.throttle.check(client.as_deref()) {
+            return Err(AppError::Throttled { retry_after_secs });
+        }
+        let id = LoginId::parse(login_id).ok_or(AppError::InvalidLoginId)?;
+        let account = self
+            .store
+            .account_by_login(id.as_str())
+            .await
+            .map_err(internal)?;
+        let answerable = account.as_ref().filter(|a| a.questions_set).map(|a| a.id);
+        let (token, hash) = NewToken::generate();
+        self.store
+            .create_challenge(
+                &hash,
+                &ChallengeRecord {
+                    login_key: id.as_str().to_string(),
+                    account_id: answerable,
+                    slots: random_slots(),
+                    created_at: self.clock.now(),
+                    verified_at: None,
+                },
+            )
+            .await
+            .map_err(internal)?;
+        if let Some(account) = &account {
+            self.audit(Some(account.id), "reset_started", client, None)
+                .await;
+        }
+        Ok(token)
+    }
+
+    /// The reset behind a cookie token, unless it is missing or has expired.
+    async fn live_challenge(
+        &self,
+        token: Option<&str>,
+    ) -> Result<(Vec<u8>, ChallengeRecord), AppError> {
+        let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128) else {
+            return Err(AppError::ResetEnded);
+        };
+        let hash = super::token_hash(token);
+        let Some(challenge) = self.store.challenge(&hash).await.map_err(internal)? else {
+            return Err(AppError::ResetEnded);
+        };
+        if self.clock.now() - challenge.created_at >= RESET_CHALLENGE_SECS {
+            self.store.delete_challenge(&hash).await.map_err(internal)?;
+            return Err(AppError::ResetEnded);
+        }
+        Ok((hash, challenge))
+    }
+
+    /// What the forgot-password pages show for this browser's reset.
+    pub async fn reset_view(&self, token: Option<&str>) -> Result<ResetView, AppError> {
+        let (_, challenge) = match self.live_challenge(token).await {
+            Ok(found) => found,
+            Err(AppError::ResetEnded) => return Ok(ResetView::Start),
+            Err(error) => return Err(error),
+        };
+        if challenge.verified_at.is_some() {
+            let account = match challenge.account_id {
+                Some(id) => self.store.account(id).await.map_err(internal)?,
+                None => None,
+            };
+            return match account {
+                Some(account) => Ok(ResetView::NewPassword {
+                    owner: owner_of(&account),
+                    policy: self.settings.policy,
+                }),
+                None => Ok(ResetView::Start),
+            };
+        }
+        let all = self.challenge_questions(&challenge).await?;
+        Ok(ResetView::Questions {
+            questions: [all[challenge.slots[0]], all[challenge.slots[1]]],
+        })
+    }
+
+    /// The account's three questions, or three plausible ones that are the same every
+    /// time for a login ID without answers.
+    async fn challenge_questions(
+        &self,
+        challenge: &ChallengeRecord,
+    ) -> Result<[QuestionId; QUESTION_COUNT], AppError> {
+        if let Some(id) = challenge.account_id {
+            let stored = self.store.answers(id).await.map_err(internal)?;
+            let ids: Vec<QuestionId> = stored
+                .iter()
+                .filter_map(|a| QuestionId::parse(&a.question_id))
+                .collect();
+            if let Ok(ids) = <[QuestionId; QUESTION_COUNT]>::try_from(ids) {
+                return Ok(ids);
+            }
+            tracing::error!(account = id, "stored answers are incomplete");
+        }
+        self.plausible_questions(&challenge.login_key).await
+    }
+
+    async fn plausible_questions(
+        &self,
+        login_key: &str,
+    ) -> Result<[QuestionId; QUESTION_COUNT], AppError> {
+        use sha2::{Digest as _, Sha256};
+        let secret = self.store.installation_secret().await.map_err(internal)?;
+        let digest = Sha256::new()
+            .chain_update(&secret)
+            .chain_update(login_key.as_bytes())
+            .finalize();
+        Ok(std::array::from_fn(|list| {
+            let choices = QUESTION_LISTS[list];
+            choices[usize::from(digest[list]) % choices.len()]
+        }))
+    }
+
+    /// Checks the two answers. Wrong answers count against the login ID (existing or
+    /// not), never against sign-in; the message never says which answer was wrong, and
+    /// the next attempt asks two questions chosen afresh.
+    pub async fn answer_reset(
+        &self,
+        token: Option<&str>,
+        answers: [Secret; 2],
+        client: Option<String>,
+    ) -> Result<(), AppError> {
+        let (hash, challenge) = self.live_challenge(token).await?;
+        if challenge.verified_at.is_some() {
+            return Ok(());
+        }
+        let limit = &self.settings.reset_limit;
+        let hours = u32::try_from(limit.block_secs.div_euclid(3600)).unwrap_or(u32::MAX);
+        let now = self.clock.now();
+        if let ResetClaim::Blocked { .. } = self
+            .store
+            .claim_reset_attempt(&challenge.login_key, now, limit)
+            .await
+            .map_err(internal)?
+        {
+            return Err(AppError::ResetBlocked { hours });
+        }
+        let matched = match challenge.account_id {
+            Some(id) => {
+                let stored = self.store.answers(id).await.map_err(internal)?;
+                // Both answers are always checked, so the time says nothing either.
+                let mut all = stored.len() == QUESTION_COUNT;
+                for (answer, slot) in answers.iter().zip(challenge.slots) {
+                    let normal = Secret::new(normalise_answer(answer.expose()));
+                    let phc = stored.get(slot).map(|a| a.answer_hash.as_str());
+                    let ok = self
+                        .hasher
+                        .verify(&normal, phc.unwrap_or(""))
+                        .await
+                        .map_err(hash_error)?;
+                    all &= ok;
+                }
+                all
+            }
+            None => {
+                for answer in &answers {
+                    self.hasher.verify_dummy(answer).await.map_err(hash_error)?;
+                }
+                false
+            }
+        };
+        if matched {
+            self.store
+                .reset_attempt_succeeded(&challenge.login_key)
+                .await
+                .map_err(internal)?;
+            self.store
+                .verify_challenge(&hash, now)
+                .await
+                .map_err(internal)?;
+            self.audit(challenge.account_id, "reset_answers_matched", client, None)
+                .await;
+            return Ok(());
+        }
+        let blocked = self
+            .store
+            .reset_attempt_failed(&challenge.login_key, now, limit)
+            .await
+            .map_err(internal)?;
+        self.store
+            .set_challenge_slots(&hash, random_slots())
+            .await
+            .map_err(internal)?;
+        if challenge.account_id.is_some() {
+            self.audit(
+                challenge.account_id,
+                if blocked.is_some() {
+                    "reset_blocked"
+                } else {
+                    "reset_answers_failed"
+                },
+                client,
+                None,
+            )
+            .await;
+        }
+        Err(match blocked {
+            Some(_) => AppError::ResetBlocked { hours },
+            None => AppError::AnswersDoNotMatch,
+        })
+    }
+
+    /// Sets the new password after the answers matched. Every session of the account
+    /// ends; nobody is signed in by this.
+    pub async fn reset_password(
+        &self,
+        token: Option<&str>,
+        new_password: &Secret,
+        confirm: &Secret,
+        client: Option<String>,
+    ) -> Result<(), AppError> {
+        let (hash, challenge) = self.live_challenge(token).await?;
+        let (Some(id), Some(_)) = (challenge.account_id, challenge.verified_at) else {
+            return Err(AppError::ResetEnded);
+        };
+        let account = self
+            .store
+            .account(id)
+            .await
+            .map_err(internal)?
+            .ok_or(AppError::ResetEnded)?;
+        let mut violations = check_new_password(
+            new_password.expose(),
+            confirm.expose(),
+            &owner_of(&account),
+            &self.settings.policy,
+        );
+        if violations.is_empty() && self.was_used(&account, new_password).await? {
+            violations.push(Violation::SameAsCurrent);
+        }
+        if !violations.is_empty() {
+            return Err(AppError::PasswordRefused(violations));
+        }
+        let new_hash = self.hasher.hash(new_password).await.map_err(hash_error)?;
+        self.store
+            .replace_password(
+                id,
+                PasswordReplacement {
+                    new_hash: &new_hash,
+                    new_session: None,
+                    history: self.settings.password_history,
+                    reset: true,
+                },
+                self.clock.now(),
+            )
+            .await
+            .map_err(internal)?;
+        self.store.delete_challenge(&hash).await.map_err(internal)?;
+        self.audit(
+            Some(id),
+            "password_reset",
+            client,
+            Some("with the security questions; every session ended"),
+        )
+        .await;
+        Ok(())
+    }
+
+    // ---- SSPR ------------------------------------------------------------------------
+
+    /// Refuses SSPR changes when the password was not typed recently in this session.
+    pub fn require_recent_sign_in(&self, session: &ActiveSession) -> Result<(), AppError> {
+        if session.recently_authenticated(self.clock.now(), self.settings.reauth_secs) {
+            Ok(())
+        } else {
+            Err(AppError::ReauthRequired)
+        }
+    }
+
+    /// The SSPR's "Please Sign in": the password again, counted like a sign-in.
+    pub async fn sspr_sign_in(
+        &self,
+        session: &ActiveSession,
+        password: &Secret,
+    ) -> Result<(), AppError> {
+        self.require_step(session, Step::SsprSignIn)?;
+        let account = &session.account;
+        let Checked::Right { upgraded_hash } = self
+            .check_counted(account, password, session.client.clone())
+            .await?
+        else {
+            return Err(AppError::WrongPassword);
+        };
+        let upgrade = upgraded_hash.as_deref().map(|new_hash| HashUpgrade {
+            old_hash: &account.password_hash,
+            new_hash,
+        });
+        self.store
+            .password_confirmed(account.id, upgrade)
+            .await
+            .map_err(internal)?;
+        self.store
+            .set_reauth(&session.token_hash, self.clock.now())
+            .await
+            .map_err(internal)?;
+        self.audit(
+            Some(account.id),
+            "signed_in_again",
+            session.client.clone(),
+            Some("SSPR"),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// "Set up security questions again": the onboarding set-up and confirm screens
+    /// open for this session.
+    pub async fn start_redo_questions(&self, session: &ActiveSession) -> Result<(), AppError> {
+        self.require_step(session, Step::SsprHome)?;
+        self.require_recent_sign_in(session)?;
+        self.store
+            .set_redo_questions(&session.token_hash, true)
+            .await
+            .map_err(internal)
+    }
+
+    /// SSPR "Change Password": the current password, then a new one under the policy
+    /// and the history rule. Every other session ends; this one gets a new token.
+    pub async fn sspr_change_password(
+        &self,
+        session: &ActiveSession,
+        current: &Secret,
+        new_password: &Secret,
+        confirm: &Secret,
+    ) -> Result<NewToken, AppError> {
+        self.require_step(session, Step::SsprPassword)?;
+        self.require_recent_sign_in(session)?;
+        let account = &session.account;
+        match self
+            .check_counted(account, current, session.client.clone())
+            .await?
+        {
+            Checked::Wrong => return Err(AppError::WrongPassword),
+            Checked::Right { .. } => self
+                .store
+                .password_confirmed(account.id, None)
+                .await
+                .map_err(internal)?,
+        }
+        let mut violations = check_new_password(
+            new_password.expose(),
+            confirm.expose(),
+            &session.owner(),
+            &self.settings.policy,
+        );
+        if violations.is_empty() && self.was_used(account, new_password).await? {
+            violations.push(Violation::SameAsCurrent);
+        }
+        if !violations.is_empty() {
+            return Err(AppError::PasswordRefused(violations));
+        }
+        let new_hash = self.hasher.hash(new_password).await.map_err(hash_error)?;
+        let (token, token_hash) = NewToken::generate();
+        self.store
+            .replace_password(
+                account.id,
+                PasswordReplacement {
+                    new_hash: &new_hash,
+                    new_session: Some(&token_hash),
+                    history: self.settings.password_history,
+                    reset: false,
+                },
+                self.clock.now(),
+            )
+            .await
+            .map_err(internal)?;
+        self.audit(
+            Some(account.id),
+            "password_changed",
+            session.client.clone(),
+            Some("SSPR; other sessions ended"),
+        )
+        .await;
+        Ok(token)
+    }
+}
