@@ -2,6 +2,9 @@ import { defineConfig } from "@playwright/test";
 
 const port = process.env.E2E_PORT ?? "3100";
 const baseURL = process.env.BASE_URL ?? `http://127.0.0.1:${port}`;
+// A second server with a short idle timeout, for the timeout warning (timeout.spec.ts).
+export const SHORT_TIMEOUT_PORT = process.env.E2E_SHORT_TIMEOUT_PORT ?? "3101";
+export const SHORT_IDLE_TIMEOUT_SECS = 65;
 
 // Debian's Chromium; Playwright's own browser download is not available here.
 const launchOptions = {
@@ -37,13 +40,28 @@ export default defineConfig({
   ],
   webServer: process.env.BASE_URL
     ? undefined
-    : {
-        command: "./serve.sh",
-        url: `${baseURL}/`,
-        reuseExistingServer: false,
-        timeout: 60_000,
-        env: { E2E_ADDR: `127.0.0.1:${port}` },
-        stdout: "pipe",
-        stderr: "pipe",
-      },
+    : [
+        {
+          command: "./serve.sh",
+          url: `${baseURL}/`,
+          reuseExistingServer: false,
+          timeout: 60_000,
+          env: { E2E_ADDR: `127.0.0.1:${port}` },
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+        {
+          command: "./serve.sh",
+          url: `http://127.0.0.1:${SHORT_TIMEOUT_PORT}/`,
+          reuseExistingServer: false,
+          timeout: 60_000,
+          env: {
+            E2E_ADDR: `127.0.0.1:${SHORT_TIMEOUT_PORT}`,
+            E2E_DB_DIR: "target/e2e-short-timeout",
+            PORTAL_IDLE_TIMEOUT_SECS: String(SHORT_IDLE_TIMEOUT_SECS),
+          },
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      ],
 });

@@ -278,10 +278,3 @@ test("pages typed out of order lead back to the current step", async ({ page }, 
     await expect(page).toHaveURL(/\/sspr\/setup-questions$/);
   }
 });
-
-test("forgot password explains what to do for now", async ({ page }) => {
-  await page.goto("/");
-  await page.getByRole("link", { name: "Forgot Password?" }).click();
-  await expect(page).toHaveURL(/\/forgot-password$/);
-  await expect(page.getByText("please approach your teachers")).toBeVisible();
-});

@@ -22,6 +22,15 @@ pub const DEMO_STUDENTS: &[(&str, &str)] = &[
         "muhammad_hafiz_ismail@students.edu.sg",
     ),
     ("Chloe Ng", "chloe_ng@students.edu.sg"),
+    ("Tan Jun Jie", "tan_jun_jie@students.edu.sg"),
+    (
+        "Siti Nurhaliza binte Osman",
+        "siti_nurhaliza_osman@students.edu.sg",
+    ),
+    ("Arjun s/o Kumar", "arjun_kumar@students.edu.sg"),
+    ("Wong Mei Xin", "wong_mei_xin@students.edu.sg"),
+    ("Farah binte Abdullah", "farah_abdullah@students.edu.sg"),
+    ("Ethan Lee", "ethan_lee@students.edu.sg"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -51,7 +51,17 @@ pub fn RuleChecklist(
         if typed.is_empty() {
             server_violations.get()
         } else {
-            Some(check_password(&typed, &owner, &policy))
+            // The browser checks every rule but the one only the server can: whether
+            // the password was used before (the server says so for this password).
+            let mut list = check_password(&typed, &owner, &policy);
+            if let Some(server) = server_violations.get() {
+                list.extend(
+                    server
+                        .into_iter()
+                        .filter(|v| v.rule() == RuleId::NotCurrent),
+                );
+            }
+            Some(list)
         }
     });
     let status = move |rule: RuleId| match violations.get() {

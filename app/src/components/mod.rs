@@ -141,7 +141,7 @@ pub fn IdleCountdown(timeout_secs: i64) -> impl IntoView {
     let warning = move || {
         remaining
             .get()
-            .is_some_and(|s| s <= WARN_BEFORE_SECS.min(timeout_secs / 2))
+            .is_some_and(|s| s <= WARN_BEFORE_SECS.min(timeout_secs))
     };
     #[cfg(feature = "hydrate")]
     {
@@ -190,9 +190,6 @@ pub fn IdleCountdown(timeout_secs: i64) -> impl IntoView {
                         .active_element()
                         .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()),
                 );
-                if let Some(button) = stay_button.get() {
-                    let _ = button.focus();
-                }
             } else if !open && was_open == Some(true) {
                 // Back to where the student was typing.
                 if let Some(element) = focus_before.get_value() {
@@ -201,8 +198,14 @@ pub fn IdleCountdown(timeout_secs: i64) -> impl IntoView {
             }
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (was_open, stay_button);
+        let _ = was_open;
         open
+    });
+    // The button exists only while the dialog is open: focus it as soon as it is there.
+    Effect::new(move |_| {
+        if let Some(button) = stay_button.get() {
+            let _ = button.focus();
+        }
     });
     let minutes = (timeout_secs + 59) / 60;
     let clock = move || {
@@ -260,7 +263,7 @@ pub fn IdleCountdown(timeout_secs: i64) -> impl IntoView {
 /// Whether the dialog is open at `remaining` (outside a reactive context).
 #[cfg(feature = "hydrate")]
 fn warning_untracked(remaining: Option<i64>, timeout_secs: i64) -> bool {
-    remaining.is_some_and(|s| s <= WARN_BEFORE_SECS.min(timeout_secs / 2))
+    remaining.is_some_and(|s| s <= WARN_BEFORE_SECS.min(timeout_secs))
 }
 
 /// The language selector. It works without JavaScript (a GET form to `/set-lang`,

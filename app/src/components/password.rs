@@ -4,8 +4,31 @@
 
 use leptos::prelude::*;
 
+use crate::api::error::AppError;
 use crate::domain::password::Violation;
 use crate::i18n::*;
+
+/// The server's refusal of the new password, while it still applies: as long as the
+/// password typed is the one refused (or, without JavaScript, nothing is typed yet).
+/// Once the student edits it, the live checklist speaks alone again.
+pub fn password_refusal<S>(value: S, typed: RwSignal<String>) -> Signal<Option<Vec<Violation>>>
+where
+    S: Get<Value = Option<Result<(), AppError>>> + Copy + Send + Sync + 'static,
+{
+    let refused_for = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Err(AppError::PasswordRefused(_))) = value.get() {
+            refused_for.set(Some(typed.get_untracked()));
+        }
+    });
+    Signal::derive(move || {
+        let Some(Err(AppError::PasswordRefused(list))) = value.get() else {
+            return None;
+        };
+        let now = typed.get();
+        (now.is_empty() || refused_for.get().as_deref() == Some(now.as_str())).then_some(list)
+    })
+}
 
 /// The two new-password fields. `new_password` and `confirm_password` follow what is
 /// typed (for the live checklist); `server_violations` is the last refusal.

@@ -15,7 +15,7 @@ pub use self_service::{
 use crate::api::error::AppError;
 use crate::api::{ChangePassword, ConfirmQuestions, JourneyView, SetupQuestions, SignIn};
 use crate::components::checklist::RuleChecklist;
-use crate::components::password::{PasswordInputs, WaitOverlay};
+use crate::components::password::{password_refusal, PasswordInputs, WaitOverlay};
 use crate::components::text::{answer_problem_text, question_text};
 use crate::components::{ErrorSummary, JourneyGate, SignOutButton, SsprFrame};
 use crate::domain::answers::{AnswerProblem, ChosenQuestion, QUESTION_COUNT, QUESTION_LISTS};
@@ -333,10 +333,7 @@ fn ChangePasswordForm(view: JourneyView) -> impl IntoView {
     let error = general_error(action.value());
     let new_password = RwSignal::new(String::new());
     let confirm_password = RwSignal::new(String::new());
-    let server_violations = Signal::derive(move || match action.value().get() {
-        Some(Err(AppError::PasswordRefused(list))) => Some(list),
-        _ => None,
-    });
+    let server_violations = password_refusal(action.value(), new_password);
     view! {
         <SsprFrame step=Some(Step::ChangePassword.number()) idle_timeout_secs=view.idle_timeout_secs>
             <h1>{t!(i18n, change.heading)}</h1>

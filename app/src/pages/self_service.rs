@@ -14,7 +14,7 @@ use crate::api::{
     SsprChangePassword, SsprSignIn, StartReset,
 };
 use crate::components::checklist::RuleChecklist;
-use crate::components::password::{PasswordInputs, WaitOverlay};
+use crate::components::password::{password_refusal, PasswordInputs, WaitOverlay};
 use crate::components::text::question_text;
 use crate::components::{ErrorSummary, JourneyGate, SsprFrame};
 use crate::domain::journey::Step;
@@ -213,10 +213,7 @@ fn ForgotNewPasswordForm(owner: PasswordOwner, policy: PasswordPolicy) -> impl I
     let error = general_error(action.value());
     let new_password = RwSignal::new(String::new());
     let confirm_password = RwSignal::new(String::new());
-    let server_violations = Signal::derive(move || match action.value().get() {
-        Some(Err(AppError::PasswordRefused(list))) => Some(list),
-        _ => None,
-    });
+    let server_violations = password_refusal(action.value(), new_password);
     view! {
         <ResetFrame>
             <h1>{t!(i18n, forgot.new_heading)}</h1>
@@ -408,10 +405,7 @@ fn SsprPasswordForm(view: JourneyView) -> impl IntoView {
     let error = general_error(action.value());
     let new_password = RwSignal::new(String::new());
     let confirm_password = RwSignal::new(String::new());
-    let server_violations = Signal::derive(move || match action.value().get() {
-        Some(Err(AppError::PasswordRefused(list))) => Some(list),
-        _ => None,
-    });
+    let server_violations = password_refusal(action.value(), new_password);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if let Some(Err(AppError::ReauthRequired)) = action.value().get() {
