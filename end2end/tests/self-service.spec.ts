@@ -200,3 +200,33 @@ test("a student changes the password and sets up the questions again in the SSPR
   await page.getByRole("link", { name: "Continue" }).click();
   await expect(page).toHaveURL(/\/portal$/);
 });
+
+test("typing counts as activity without a request per keystroke", async ({ page }, info) => {
+  test.skip(info.project.name !== "js", "the countdown needs JavaScript");
+  test.setTimeout(90_000);
+  const keepAlive: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/api/keep_alive")) keepAlive.push(r.url());
+  });
+  await page.goto("/");
+  await hydrated(page, true);
+  await signIn(page, "farah_abdullah@students.edu.sg", TEMP);
+  await expect(page).toHaveURL(/\/sspr\/setup-questions$/);
+  await hydrated(page, true);
+  const idle = page.getByTestId("idle-timeout");
+  // Type a letter every 3 seconds for 36 seconds: a dozen keystrokes.
+  let typed = 0;
+  for (let i = 0; i < 12; i++) {
+    await page.locator("#answer1").press("a");
+    typed += 1;
+    await page.waitForTimeout(3_000);
+  }
+  expect(typed).toBe(12);
+  // One keep-alive after 30 s of activity, not one per keystroke; the countdown
+  // started again from the server's answer.
+  expect(keepAlive.length).toBe(1);
+  await expect(idle).toHaveText(/Idle Timeout: 3:[45]\d|Idle Timeout: 4:00/);
+  const text = (await idle.textContent()) ?? "";
+  const [m, s] = text.replace("Idle Timeout: ", "").split(":").map(Number);
+  expect(m * 60 + s).toBeGreaterThan(240 - 15);
+});
