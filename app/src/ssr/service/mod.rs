@@ -510,33 +510,10 @@ impl Portal {
         confirm: &Secret,
     ) -> Result<NewToken, AppError> {
         self.require_step(session, Step::ChangePassword)?;
-        let mut violations = check_new_password(
-            new_password.expose(),
-            confirm.expose(),
-            &session.owner(),
-            &self.settings.policy,
-        );
-        if violations.is_empty() && self.was_used(&session.account, new_password).await? {
-            violations.push(Violation::SameAsCurrent);
-        }
-        if !violations.is_empty() {
-            return Err(AppError::PasswordRefused(violations));
-        }
-        let new_hash = self.hasher.hash(new_password).await.map_err(hash_error)?;
-        let (token, token_hash) = NewToken::generate();
-        self.store
-            .replace_password(
-                session.account.id,
-                PasswordReplacement {
-                    new_hash: &new_hash,
-                    new_session: Some(&token_hash),
-                    history: self.settings.password_history,
-                    reset: false,
-                },
-                self.clock.now(),
-            )
-            .await
-            .map_err(internal)?;
+        let token = self
+            .replace_password(&session.account, new_password, confirm, true)
+            .await?
+            .ok_or(AppError::Internal)?;
         self.audit(
             Some(session.account.id),
             "password_changed",
@@ -545,6 +522,50 @@ impl Portal {
         )
         .await;
         Ok(token)
+    }
+
+    /// Checks a new password (the policy, the confirmation, the history) and stores it:
+    /// every session of the account ends; with `keep_signed_in` a new one starts and
+    /// its token is returned, otherwise (a forgot-password reset) nobody is signed in.
+    pub(crate) async fn replace_password(
+        &self,
+        account: &Account,
+        new_password: &Secret,
+        confirm: &Secret,
+        keep_signed_in: bool,
+    ) -> Result<Option<NewToken>, AppError> {
+        let owner = PasswordOwner {
+            full_name: account.full_name.clone(),
+            login_id: account.login_id.clone(),
+        };
+        let mut violations = check_new_password(
+            new_password.expose(),
+            confirm.expose(),
+            &owner,
+            &self.settings.policy,
+        );
+        if violations.is_empty() && self.was_used(account, new_password).await? {
+            violations.push(Violation::SameAsCurrent);
+        }
+        if !violations.is_empty() {
+            return Err(AppError::PasswordRefused(violations));
+        }
+        let new_hash = self.hasher.hash(new_password).await.map_err(hash_error)?;
+        let session = keep_signed_in.then(NewToken::generate);
+        self.store
+            .replace_password(
+                account.id,
+                PasswordReplacement {
+                    new_hash: &new_hash,
+                    new_session: session.as_ref().map(|(_, hash)| hash.as_slice()),
+                    history: self.settings.password_history,
+                    reset: !keep_signed_in,
+                },
+                self.clock.now(),
+            )
+            .await
+            .map_err(internal)?;
+        Ok(session.map(|(token, _)| token))
     }
 
     /// Whether `password` is the account's current password or one in its history

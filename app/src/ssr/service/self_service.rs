@@ -10,9 +10,9 @@ use crate::api::ResetView;
 use crate::domain::answers::{normalise_answer, QuestionId, QUESTION_COUNT, QUESTION_LISTS};
 use crate::domain::journey::Step;
 use crate::domain::login_id::LoginId;
-use crate::domain::password::{check_new_password, PasswordOwner, Violation};
+use crate::domain::password::PasswordOwner;
 use crate::domain::secret::Secret;
-use crate::ssr::ports::{Account, ChallengeRecord, HashUpgrade, PasswordReplacement, ResetClaim};
+use crate::ssr::ports::{Account, ChallengeRecord, HashUpgrade, ResetClaim};
 
 /// A forgot-password attempt ends this long after it started.
 pub const RESET_CHALLENGE_SECS: i64 = 15 * 60;
@@ -261,32 +261,8 @@ impl Portal {
             .await
             .map_err(internal)?
             .ok_or(AppError::ResetEnded)?;
-        let mut violations = check_new_password(
-            new_password.expose(),
-            confirm.expose(),
-            &owner_of(&account),
-            &self.settings.policy,
-        );
-        if violations.is_empty() && self.was_used(&account, new_password).await? {
-            violations.push(Violation::SameAsCurrent);
-        }
-        if !violations.is_empty() {
-            return Err(AppError::PasswordRefused(violations));
-        }
-        let new_hash = self.hasher.hash(new_password).await.map_err(hash_error)?;
-        self.store
-            .replace_password(
-                id,
-                PasswordReplacement {
-                    new_hash: &new_hash,
-                    new_session: None,
-                    history: self.settings.password_history,
-                    reset: true,
-                },
-                self.clock.now(),
-            )
-            .await
-            .map_err(internal)?;
+        self.replace_password(&account, new_password, confirm, false)
+            .await?;
         self.store.delete_challenge(&hash).await.map_err(internal)?;
         self.audit(
             Some(id),
@@ -379,33 +355,10 @@ impl Portal {
                 .await
                 .map_err(internal)?,
         }
-        let mut violations = check_new_password(
-            new_password.expose(),
-            confirm.expose(),
-            &session.owner(),
-            &self.settings.policy,
-        );
-        if violations.is_empty() && self.was_used(account, new_password).await? {
-            violations.push(Violation::SameAsCurrent);
-        }
-        if !violations.is_empty() {
-            return Err(AppError::PasswordRefused(violations));
-        }
-        let new_hash = self.hasher.hash(new_password).await.map_err(hash_error)?;
-        let (token, token_hash) = NewToken::generate();
-        self.store
-            .replace_password(
-                account.id,
-                PasswordReplacement {
-                    new_hash: &new_hash,
-                    new_session: Some(&token_hash),
-                    history: self.settings.password_history,
-                    reset: false,
-                },
-                self.clock.now(),
-            )
-            .await
-            .map_err(internal)?;
+        let token = self
+            .replace_password(account, new_password, confirm, true)
+            .await?
+            .ok_or(AppError::Internal)?;
         self.audit(
             Some(account.id),
             "password_changed",
