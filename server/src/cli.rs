@@ -71,6 +71,108 @@ pub async fn unlock(portal: &Portal, login_id: &str) -> Result<String, String> {
     })
 }
 
+/// `server schools add CODE NAME`.
+pub async fn add_school(portal: &Portal, code: &str, name: &str) -> Result<String, String> {
+    let valid = !code.is_empty()
+        && code.len() <= 16
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if !valid {
+        return Err(format!(
+            "{code:?} is not a school code: use up to 16 letters, digits, - or _"
+        ));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err("the school name must be 1 to 100 characters".into());
+    }
+    let added = portal
+        .store()
+        .add_school(code, name)
+        .await
+        .map_err(|e| e.to_string())?;
+    if added {
+        Ok(format!("Added school {code} ({name}).\n"))
+    } else {
+        Err(format!("a school with the code {code} exists already"))
+    }
+}
+
+/// `server accounts import FILE --school CODE`: the report as CSV on stdout.
+pub async fn import(
+    portal: &Portal,
+    file: &std::path::Path,
+    school: &str,
+    generic_password: Option<&str>,
+    dry_run: bool,
+) -> Result<String, String> {
+    use app::ssr::provisioning::{parse_class_list, report_csv, ReportLine};
+    if portal
+        .store()
+        .school_name(school)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_none()
+    {
+        return Err(format!(
+            "no school has the code {school:?} (add it with `server schools add CODE NAME`)"
+        ));
+    }
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    if bytes.len() > 16 * 1024 * 1024 {
+        return Err(format!("{} is larger than 16 MiB", file.display()));
+    }
+    let rows = parse_class_list(&bytes)
+        .map_err(|e| format!("{}: {e}; nothing was imported", file.display()))?;
+    let generic = generic_password.map(app::domain::secret::Secret::new);
+    let report = if dry_run {
+        portal
+            .plan_import(school, &rows)
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|(row, outcome)| ReportLine {
+                row,
+                outcome,
+                temporary_password: None,
+            })
+            .collect::<Vec<_>>()
+    } else {
+        match portal
+            .import_class_list(school, &rows, generic.as_ref(), CLI_ACTOR)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            Ok(report) => report,
+            Err(refused) => {
+                // The report still goes to stdout, so the operator sees every row.
+                print!("{}", report_csv(&refused));
+                let bad = refused
+                    .iter()
+                    .filter(|l| {
+                        matches!(l.outcome, app::ssr::provisioning::RowOutcome::Error { .. })
+                    })
+                    .count();
+                return Err(format!(
+                    "{bad} row(s) have errors (see the report); nothing was imported"
+                ));
+            }
+        }
+    };
+    Ok(report_csv(&report))
+}
+
+/// `server accounts reset LOGIN_ID`: prints the new temporary password.
+pub async fn reset(portal: &Portal, login_id: &str) -> Result<String, String> {
+    let account = find(portal, login_id).await?;
+    let password = portal
+        .reset_to_temporary(&account, CLI_ACTOR)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!("{}\n", password.expose()))
+}
+
 fn format_time(at: i64) -> String {
     OffsetDateTime::from_unix_timestamp(at)
         .ok()

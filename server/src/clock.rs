@@ -30,6 +30,10 @@ impl ManualClock {
     pub fn advance(&self, seconds: i64) {
         self.0.fetch_add(seconds, Ordering::SeqCst);
     }
+
+    pub fn set(&self, now: Timestamp) {
+        self.0.store(now, Ordering::SeqCst);
+    }
 }
 
 impl Clock for ManualClock {

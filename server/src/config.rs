@@ -44,10 +44,48 @@ pub enum Command {
         #[command(subcommand)]
         action: AccountsCommand,
     },
+    /// HQ operations on schools.
+    Schools {
+        #[command(subcommand)]
+        action: SchoolsCommand,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SchoolsCommand {
+    /// Add a school (its code is what imports name).
+    Add {
+        /// A short code, e.g. DEMO (letters, digits, - and _).
+        code: String,
+        /// The school's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum AccountsCommand {
+    /// Import a class list (CSV with full_name,class and optionally login_id) into a
+    /// school; prints the report as CSV: login_id,full_name,class,temporary_password,status.
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// The school's code.
+        #[arg(long)]
+        school: String,
+        /// One generic temporary password for the whole batch (as the seed's 2024Kmps)
+        /// instead of a random one per student.
+        #[arg(long, env = "PORTAL_GENERIC_PASSWORD", hide_env_values = true)]
+        generic_password: Option<String>,
+        /// Print what would happen; create nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Give an account a new random temporary password (prints it); the first-login
+    /// journey starts again and every session ends.
+    Reset {
+        /// The account's login ID.
+        login_id: String,
+    },
     /// Lift a lockout and clear the failed sign-in count.
     Unlock {
         /// The account's login ID.

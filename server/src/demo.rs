@@ -1,6 +1,7 @@
 //! Demo data for `server --demo`: Allen Tan from the seed guide and his classmates,
 //! all on the seed's generic temporary password, seeded only into an empty database.
 
+use app::domain::provisioning::Role;
 use app::domain::secret::Secret;
 use app::ssr::ports::NewAccount;
 use app::ssr::service::Portal;
@@ -33,6 +34,12 @@ pub const DEMO_STUDENTS: &[(&str, &str)] = &[
     ("Ethan Lee", "ethan_lee@students.edu.sg"),
 ];
 
+/// The demo school, and the class every demo student is in.
+pub const DEMO_SCHOOL: (&str, &str) = ("DEMO", "Demo Primary School");
+pub const DEMO_CLASS: &str = "P5 Kindness";
+/// A teacher of the demo school, on the same temporary password.
+pub const DEMO_STAFF: (&str, &str) = ("Tan Mei Hua", "tan_mei_hua@schools.gov.sg");
+
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error("could not seed the demo accounts: {0}")]
@@ -51,7 +58,15 @@ pub async fn seed(portal: &Portal) -> Result<usize, DemoError> {
     }
     let now = portal.now();
     let password = Secret::new(DEMO_TEMPORARY_PASSWORD);
-    for (full_name, login_id) in DEMO_STUDENTS {
+    store
+        .add_school(DEMO_SCHOOL.0, DEMO_SCHOOL.1)
+        .await
+        .map_err(|e| DemoError::Failed(e.to_string()))?;
+    let staff = std::iter::once((DEMO_STAFF.0, DEMO_STAFF.1, Role::Staff));
+    let students = DEMO_STUDENTS
+        .iter()
+        .map(|(name, login)| (*name, *login, Role::Student));
+    for (full_name, login_id, role) in staff.chain(students) {
         let password_hash = portal
             .hasher()
             .hash(&password)
@@ -60,15 +75,20 @@ pub async fn seed(portal: &Portal) -> Result<usize, DemoError> {
         store
             .insert_account(
                 NewAccount {
-                    login_id: (*login_id).to_string(),
-                    full_name: (*full_name).to_string(),
+                    login_id: login_id.to_string(),
+                    full_name: full_name.to_string(),
                     password_hash,
                     temporary_password: true,
+                    role,
+                    school_code: Some(DEMO_SCHOOL.0.to_string()),
+                    class_name: (role == Role::Student).then(|| DEMO_CLASS.to_string()),
+                    // The demo's generic password does not expire.
+                    temporary_expires_at: None,
                 },
                 now,
             )
             .await
             .map_err(|e| DemoError::Failed(e.to_string()))?;
     }
-    Ok(DEMO_STUDENTS.len())
+    Ok(DEMO_STUDENTS.len() + 1)
 }

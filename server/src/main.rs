@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser as _;
 use server::clock::SystemClock;
-use server::config::{AccountsCommand, Cli, Command};
+use server::config::{AccountsCommand, Cli, Command, SchoolsCommand};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -21,6 +21,43 @@ async fn main() -> ExitCode {
         Command::Audit { account } => {
             operation(&cli, |portal| async move {
                 server::cli::audit(&portal, &account).await
+            })
+            .await
+        }
+        Command::Accounts {
+            action:
+                AccountsCommand::Import {
+                    file,
+                    school,
+                    generic_password,
+                    dry_run,
+                },
+        } => {
+            operation(&cli, |portal| async move {
+                server::cli::import(
+                    &portal,
+                    &file,
+                    &school,
+                    generic_password.as_deref(),
+                    dry_run,
+                )
+                .await
+            })
+            .await
+        }
+        Command::Accounts {
+            action: AccountsCommand::Reset { login_id },
+        } => {
+            operation(&cli, |portal| async move {
+                server::cli::reset(&portal, &login_id).await
+            })
+            .await
+        }
+        Command::Schools {
+            action: SchoolsCommand::Add { code, name },
+        } => {
+            operation(&cli, |portal| async move {
+                server::cli::add_school(&portal, &code, &name).await
             })
             .await
         }

@@ -30,6 +30,9 @@ pub enum AppError {
     AnswersRefused(Vec<AnswerProblem>),
     #[error("the new password was not accepted")]
     PasswordRefused(Vec<Violation>),
+    /// The right temporary password, but its time is over: ask for a new one.
+    #[error("the temporary password has expired")]
+    TemporaryExpired,
     /// A signed-in student typed a wrong current password (SSPR).
     #[error("the password is not correct")]
     WrongPassword,
@@ -67,6 +70,7 @@ impl AppError {
             AppError::WrongStep { .. } => 409,
             AppError::WrongPassword | AppError::AnswersDoNotMatch | AppError::InvalidLoginId => 422,
             AppError::ReauthRequired => 403,
+            AppError::TemporaryExpired => 401,
             AppError::ResetBlocked { .. } => 429,
             AppError::ResetEnded => 410,
             AppError::AnswersRefused(_) | AppError::PasswordRefused(_) => 422,

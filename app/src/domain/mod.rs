@@ -5,4 +5,5 @@ pub mod answers;
 pub mod journey;
 pub mod login_id;
 pub mod password;
+pub mod provisioning;
 pub mod secret;

@@ -4,5 +4,6 @@
 pub mod context;
 pub mod csp;
 pub mod ports;
+pub mod provisioning;
 pub mod service;
 pub mod throttle;

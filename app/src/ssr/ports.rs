@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use crate::domain::provisioning::Role;
 use crate::domain::secret::Secret;
 
 pub type AccountId = i64;
@@ -23,11 +24,21 @@ pub struct Account {
     pub locked_until: Option<Timestamp>,
     /// When the password was reset with the security questions, until the next sign-in.
     pub reset_notice_at: Option<Timestamp>,
+    pub role: Role,
+    pub school_code: Option<String>,
+    pub class_name: Option<String>,
+    /// A temporary password stops working at this time.
+    pub temporary_expires_at: Option<Timestamp>,
 }
 
 impl Account {
     pub fn is_locked(&self, now: Timestamp) -> bool {
         self.locked_until.is_some_and(|until| until > now)
+    }
+
+    /// Still on a temporary password whose time is over.
+    pub fn temporary_expired(&self, now: Timestamp) -> bool {
+        self.temporary_password && self.temporary_expires_at.is_some_and(|at| at <= now)
     }
 }
 
@@ -76,6 +87,10 @@ pub struct NewAccount {
     pub full_name: String,
     pub password_hash: String,
     pub temporary_password: bool,
+    pub role: Role,
+    pub school_code: Option<String>,
+    pub class_name: Option<String>,
+    pub temporary_expires_at: Option<Timestamp>,
 }
 
 /// One stored security answer: the question's id and the hash of the normalised answer.
@@ -218,6 +233,30 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<AccountId, StoreError>;
     async fn count_accounts(&self) -> Result<i64, StoreError>;
+
+    /// Adds a school; `false` if the code exists already.
+    async fn add_school(&self, code: &str, name: &str) -> Result<bool, StoreError>;
+    async fn school_name(&self, code: &str) -> Result<Option<String>, StoreError>;
+    /// Every login ID that starts with `prefix` (to pick the next free suffix).
+    async fn login_ids_starting_with(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+    /// A student of `school` with exactly this class and full name (re-imports).
+    async fn find_student(
+        &self,
+        school: &str,
+        class: &str,
+        full_name: &str,
+    ) -> Result<Option<Account>, StoreError>;
+    /// A new temporary password from staff: the old hash goes to the history, the
+    /// journey starts again, every session ends and any lockout is lifted.
+    async fn reset_to_temporary(
+        &self,
+        account: AccountId,
+        new_hash: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Forgets the account's security answers (its sessions end).
+    async fn clear_answers(&self, account: AccountId) -> Result<(), StoreError>;
 
     /// Claims the right to check one password against the account, atomically: granted
     /// only when the account is not locked and its failures so far plus the checks

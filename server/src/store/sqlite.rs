@@ -4,6 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use app::domain::provisioning::Role;
 use app::ssr::ports::{
     Account, AccountId, AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy,
     NewAccount, PasswordReplacement, ResetClaim, ResetLimit, SessionRecord, Store, StoreError,
@@ -19,7 +20,7 @@ pub struct SqliteStore {
 
 const ACCOUNT_COLUMNS: &str =
     "a.id, a.login_id, a.full_name, a.password_hash, a.password_temporary, a.locked_until, \
-     a.reset_notice_at, \
+     a.reset_notice_at, a.role, a.school_code, a.class_name, a.temporary_expires_at, \
      EXISTS (SELECT 1 FROM security_answers s WHERE s.account_id = a.id) AS questions_set";
 
 impl SqliteStore {
@@ -132,6 +133,13 @@ fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError
         questions_set: row.try_get("questions_set").map_err(db_error)?,
         locked_until: row.try_get("locked_until").map_err(db_error)?,
         reset_notice_at: row.try_get("reset_notice_at").map_err(db_error)?,
+        role: {
+            let role: String = row.try_get("role").map_err(db_error)?;
+            Role::parse(&role).ok_or_else(|| StoreError::Other(format!("unknown role {role:?}")))?
+        },
+        school_code: row.try_get("school_code").map_err(db_error)?,
+        class_name: row.try_get("class_name").map_err(db_error)?,
+        temporary_expires_at: row.try_get("temporary_expires_at").map_err(db_error)?,
     })
 }
 
@@ -163,14 +171,19 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<AccountId, StoreError> {
         let row = sqlx::query(
-            "INSERT INTO accounts (login_id, full_name, password_hash, password_temporary, created_at) \
-             VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO accounts (login_id, full_name, password_hash, password_temporary, created_at, \
+             role, school_code, class_name, temporary_expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&account.login_id)
         .bind(&account.full_name)
         .bind(&account.password_hash)
         .bind(account.temporary_password)
         .bind(now)
+        .bind(account.role.as_str())
+        .bind(&account.school_code)
+        .bind(&account.class_name)
+        .bind(account.temporary_expires_at)
         .fetch_one(&self.pool)
         .await
         .map_err(db_error)?;
@@ -183,6 +196,117 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         row.try_get("n").map_err(db_error)
+    }
+
+    async fn add_school(&self, code: &str, name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("INSERT OR IGNORE INTO schools (code, name) VALUES (?, ?)")
+            .bind(code)
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn school_name(&self, code: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT name FROM schools WHERE code = ?")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.map(|r| r.try_get("name").map_err(db_error)).transpose()
+    }
+
+    async fn login_ids_starting_with(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        // substr, not LIKE: `_` in a login ID is not a wildcard here.
+        let rows = sqlx::query("SELECT login_id FROM accounts WHERE substr(login_id, 1, ?) = ?")
+            .bind(i64::try_from(prefix.len()).unwrap_or(i64::MAX))
+            .bind(prefix)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|r| r.try_get("login_id").map_err(db_error))
+            .collect()
+    }
+
+    async fn find_student(
+        &self,
+        school: &str,
+        class: &str,
+        full_name: &str,
+    ) -> Result<Option<Account>, StoreError> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.role = 'student' \
+             AND a.school_code = ? AND a.class_name = ? AND a.full_name = ?"
+        );
+        let row = sqlx::query(&sql)
+            .bind(school)
+            .bind(class)
+            .bind(full_name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    async fn reset_to_temporary(
+        &self,
+        account: AccountId,
+        new_hash: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query(
+            "INSERT INTO password_history (account_id, password_hash, temporary, replaced_at) \
+             SELECT id, password_hash, password_temporary, ? FROM accounts WHERE id = ?",
+        )
+        .bind(now)
+        .bind(account)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query(
+            "UPDATE accounts SET password_hash = ?, password_temporary = 1, \
+             temporary_expires_at = ?, password_changed_at = ?, failed_count = 0, \
+             lockout_count = 0, locked_until = NULL WHERE id = ?",
+        )
+        .bind(new_hash)
+        .bind(expires_at)
+        .bind(now)
+        .bind(account)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        for sql in [
+            "DELETE FROM sessions WHERE account_id = ?",
+            "DELETE FROM sign_in_failures WHERE account_id = ?",
+            "DELETE FROM reset_challenges WHERE account_id = ?",
+        ] {
+            sqlx::query(sql)
+                .bind(account)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn clear_answers(&self, account: AccountId) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        for sql in [
+            "DELETE FROM security_answers WHERE account_id = ?",
+            "DELETE FROM sessions WHERE account_id = ?",
+            "DELETE FROM reset_challenges WHERE account_id = ?",
+        ] {
+            sqlx::query(sql)
+                .bind(account)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
     }
 
     async fn claim_attempt(

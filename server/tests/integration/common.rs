@@ -25,6 +25,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: ManualClock,
     pub database_url: String,
+    pub portal: Arc<server::Portal>,
     _dir: tempfile::TempDir,
     _turn: tokio::sync::OwnedMutexGuard<()>,
 }
@@ -91,6 +92,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         client: new_client(),
         clock,
         database_url,
+        portal,
         _dir: dir,
         _turn: turn,
     }

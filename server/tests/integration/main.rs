@@ -8,3 +8,4 @@ mod common;
 mod defences;
 mod journey;
 mod self_service;
+mod staff;

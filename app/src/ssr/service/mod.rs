@@ -285,6 +285,21 @@ impl Portal {
         else {
             return Err(self.invalid_credentials());
         };
+        if account.temporary_expired(self.clock.now()) {
+            // Only someone who typed the right password learns this.
+            self.store
+                .password_confirmed(account.id, None)
+                .await
+                .map_err(internal)?;
+            self.audit(
+                Some(account.id),
+                "sign_in_refused",
+                client,
+                Some("temporary password expired"),
+            )
+            .await;
+            return Err(AppError::TemporaryExpired);
+        }
         let upgrade = upgraded_hash.as_deref().map(|new_hash| HashUpgrade {
             old_hash: &account.password_hash,
             new_hash,

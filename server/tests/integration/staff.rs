@@ -1,0 +1,371 @@
+//! Provisioning (issue 5, first part): class-list import with its preview and report,
+//! login IDs by the naming rules, temporary passwords (random, expiring), staff reset,
+//! and the command line for HQ batch jobs.
+
+use reqwest::StatusCode;
+use sqlx::Row;
+
+use crate::common::*;
+
+fn run(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .env("DATABASE_URL", &app.database_url)
+        .env_remove("PORTAL_GENERIC_PASSWORD")
+        .output()
+        .expect("run server")
+}
+
+async fn count_accounts(app: &TestApp) -> i64 {
+    sqlx::query("SELECT COUNT(*) AS n FROM accounts")
+        .fetch_one(&app.pool().await)
+        .await
+        .expect("count")
+        .get("n")
+}
+
+/// The report's rows, by column name.
+fn report_rows(csv_text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut lines = csv_text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let mut reader = csv_reader(csv_text);
+    let _ = &mut lines;
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("record");
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::Reader::from_reader(text.as_bytes())
+}
+
+const CLASS_LIST: &str = "full_name,class\n\
+    Allen Tan,P5 Kindness\n\
+    Allen Tan,P5 Courage\n\
+    Nurul Huda binte Ahmad,P5 Courage\n\
+    Nurul Huda binte Ahmad,P5 Courage\n\
+    =cmd|' /C calc'!A0,P5 Courage\n\
+    \"Lee, Jun Wei\",P5 Courage\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_imports_a_class_list_and_reports_it_as_csv() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("class.csv");
+    std::fs::write(&file, CLASS_LIST).expect("write");
+    let path = file.to_str().expect("path");
+    let before = count_accounts(&app).await;
+
+    // The dry run shows the plan and writes nothing.
+    let dry = run(
+        &app,
+        &["accounts", "import", path, "--school", "DEMO", "--dry-run"],
+    );
+    assert!(dry.status.success(), "{dry:?}");
+    assert_eq!(count_accounts(&app).await, before);
+
+    // A row with a formula in it: the whole file is refused, with the report.
+    let refused = run(&app, &["accounts", "import", path, "--school", "DEMO"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr)
+        .contains("1 row(s) have errors (see the report); nothing was imported"));
+    let stdout = String::from_utf8_lossy(&refused.stdout).to_string();
+    assert!(stdout.starts_with("login_id,full_name,class,temporary_password,status\n"));
+    let rows = report_rows(&stdout);
+    let status: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["login_id"].as_str(), r["status"].as_str()))
+        .collect();
+    let not_imported = "not imported: fix the rows with errors first";
+    let formula = "error: looks like a spreadsheet formula (starts with = + - or @)";
+    assert_eq!(
+        status,
+        [
+            ("allen_tan@students.edu.sg", "exists"),
+            ("allen_tan1@students.edu.sg", not_imported),
+            ("nurul_huda_ahmad@students.edu.sg", not_imported),
+            ("", "duplicate of line 4"),
+            ("", formula),
+            ("lee_jun_wei@students.edu.sg", not_imported),
+        ]
+    );
+    // The formula came back neutralised; no password was made, nothing written.
+    assert!(rows[4]["full_name"].starts_with("'="), "{stdout}");
+    assert!(rows.iter().all(|r| r["temporary_password"].is_empty()));
+    assert_eq!(count_accounts(&app).await, before);
+
+    // Without that row it goes through.
+    let fixed: String = CLASS_LIST
+        .lines()
+        .filter(|l| !l.starts_with('='))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&file, fixed).expect("write");
+    let out = run(&app, &["accounts", "import", path, "--school", "DEMO"]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let rows = report_rows(&stdout);
+    let status: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["login_id"].as_str(), r["status"].as_str()))
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("allen_tan@students.edu.sg", "exists"),
+            ("allen_tan1@students.edu.sg", "created"),
+            ("nurul_huda_ahmad@students.edu.sg", "created"),
+            ("", "duplicate of line 4"),
+            ("lee_jun_wei@students.edu.sg", "created"),
+        ]
+    );
+    for row in rows.iter().filter(|r| r["status"] == "created") {
+        let password = &row["temporary_password"];
+        assert_eq!(password.len(), 14, "{password}");
+        assert!(!password.contains(['i', 'l', '1', 'o', '0']), "{password}");
+    }
+    assert_eq!(count_accounts(&app).await, before + 3);
+    // Stored only as argon2id hashes.
+    let hashes: Vec<String> = sqlx::query("SELECT password_hash FROM accounts")
+        .fetch_all(&app.pool().await)
+        .await
+        .expect("hashes")
+        .iter()
+        .map(|r| r.get("password_hash"))
+        .collect();
+    for row in &rows {
+        if !row["temporary_password"].is_empty() {
+            assert!(!hashes
+                .iter()
+                .any(|h| h.contains(&row["temporary_password"])));
+        }
+    }
+
+    // Importing the same file again creates nobody.
+    let again = run(&app, &["accounts", "import", path, "--school", "DEMO"]);
+    let rows = report_rows(&String::from_utf8_lossy(&again.stdout));
+    assert!(rows
+        .iter()
+        .all(|r| r["status"] != "created" && r["temporary_password"].is_empty()));
+    assert_eq!(count_accounts(&app).await, before + 3);
+
+    // The audit trail names the command line as the actor.
+    let actor: String =
+        sqlx::query("SELECT actor FROM audit_events WHERE kind = 'account_created' LIMIT 1")
+            .fetch_one(&app.pool().await)
+            .await
+            .expect("event")
+            .get("actor");
+    assert_eq!(actor, "cli");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_files_and_unknown_schools_write_nothing_and_say_why() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let before = count_accounts(&app).await;
+    let cases: [(&[u8], &str); 4] = [
+        (
+            b"full_name,class\nAllen Lim,5B\nChlo\xe9 Ng,5B\n",
+            "not UTF-8 text",
+        ),
+        (b"name,class\nAllen Lim,5B\n", "no \"full_name\" column"),
+        (b"full_name,class\n\"Allen Lim,5B\n", "nothing was imported"),
+        (b"", "empty"),
+    ];
+    for (i, (bytes, says)) in cases.iter().enumerate() {
+        let file = dir.path().join(format!("bad{i}.csv"));
+        std::fs::write(&file, bytes).expect("write");
+        let out = run(
+            &app,
+            &[
+                "accounts",
+                "import",
+                file.to_str().expect("path"),
+                "--school",
+                "DEMO",
+            ],
+        );
+        assert!(!out.status.success(), "case {i}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "case {i}: {stderr}");
+        // A file that cannot be read prints no report; a row that cannot (case 2: an
+        // unclosed quote swallows the rest of the file) prints one. Either way: nothing.
+        assert_eq!(out.stdout.is_empty(), i != 2, "case {i}");
+    }
+    let mut big = String::from("full_name,class\n");
+    for i in 0..100_000 {
+        big.push_str(&format!("Student Number {i},5B\n"));
+    }
+    let file = dir.path().join("big.csv");
+    std::fs::write(&file, big).expect("write");
+    let out = run(
+        &app,
+        &[
+            "accounts",
+            "import",
+            file.to_str().expect("path"),
+            "--school",
+            "DEMO",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("100000 rows; at most 2000"));
+
+    let file = dir.path().join("ok.csv");
+    std::fs::write(&file, "full_name,class\nAllen Lim,5B\n").expect("write");
+    let out = run(
+        &app,
+        &[
+            "accounts",
+            "import",
+            file.to_str().expect("path"),
+            "--school",
+            "NOPE",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no school has the code \"NOPE\""));
+    assert_eq!(count_accounts(&app).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imported_student_signs_in_with_the_reported_password_until_it_expires() {
+    let app = spawn_app().await;
+    let rows = app_server_rows("Ethan Koh,P5 Courage\nMaya Tan,P5 Courage\n");
+    let report = app
+        .portal
+        .import_class_list("DEMO", &rows, None, "test")
+        .await
+        .expect("import")
+        .expect("no row errors");
+    let ethan = &report[0];
+    let password = ethan
+        .temporary_password
+        .as_ref()
+        .expect("password")
+        .expose()
+        .to_string();
+    assert_eq!(
+        format!("{:?}", ethan.outcome),
+        "Create { login_id: \"ethan_koh@students.edu.sg\" }"
+    );
+    let first = app.sign_in("ethan_koh@students.edu.sg", &password).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.location.as_deref(), Some("/sspr/setup-questions"));
+    // Maya's letter is 31 days old: expired. Only the right password learns so.
+    let maya = report[1]
+        .temporary_password
+        .as_ref()
+        .expect("password")
+        .expose()
+        .to_string();
+    app.clock.advance(31 * 86_400);
+    let expired = app
+        .sign_in_elsewhere("maya_tan@students.edu.sg", &maya)
+        .await;
+    assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(expired.json(), serde_json::json!("TemporaryExpired"));
+    let wrong = app
+        .sign_in_elsewhere("maya_tan@students.edu.sg", "guess")
+        .await;
+    assert_eq!(
+        wrong.json(),
+        serde_json::json!({"InvalidCredentials": {"max_failures": 5, "lock_minutes": 15}})
+    );
+    // A generic batch password (as the seed's 2024Kmps) works the same way.
+    let rows = app_server_rows("Zara Lim,P5 Courage\n");
+    let generic = app::domain::secret::Secret::new("Batch-2027-Kmps");
+    app.portal
+        .import_class_list("DEMO", &rows, Some(&generic), "test")
+        .await
+        .expect("import")
+        .expect("no row errors");
+    assert_eq!(
+        app.sign_in_elsewhere("zara_lim@students.edu.sg", "Batch-2027-Kmps")
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+fn app_server_rows(body: &str) -> Vec<app::ssr::provisioning::ImportRow> {
+    app::ssr::provisioning::parse_class_list(format!("full_name,class\n{body}").as_bytes())
+        .expect("rows")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_reset_starts_the_journey_again_and_ends_every_session() {
+    let app = spawn_app().await;
+    app.complete_onboarding().await;
+    let out = run(&app, &["accounts", "reset", ALLEN]);
+    assert!(out.status.success(), "{out:?}");
+    let password = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(password.len(), 14);
+    // The open session has ended; the old password no longer works.
+    assert_eq!(
+        app.page("/portal").await.location.as_deref(),
+        Some("/?timeout=1")
+    );
+    assert_eq!(
+        app.sign_in_elsewhere(ALLEN, NEW_PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // The CLI's clock is the real one; move the test clock there so the new temporary
+    // password is within its 30 days.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs() as i64;
+    app.clock.set(now);
+    let again = app.sign_in(ALLEN, &password).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    // The answers were kept: straight to Change Password.
+    assert_eq!(again.location.as_deref(), Some("/sspr/change-password"));
+    let unknown = run(&app, &["accounts", "reset", "nobody@students.edu.sg"]);
+    assert!(!unknown.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_has_a_school_a_class_and_a_teacher() {
+    let app = spawn_app().await;
+    let rows = sqlx::query(
+        "SELECT a.login_id, a.role, a.class_name, s.name FROM accounts a \
+         JOIN schools s ON s.code = a.school_code ORDER BY a.id",
+    )
+    .fetch_all(&app.pool().await)
+    .await
+    .expect("rows");
+    let first: (String, String, Option<String>, String) = (
+        rows[0].get("login_id"),
+        rows[0].get("role"),
+        rows[0].get("class_name"),
+        rows[0].get("name"),
+    );
+    assert_eq!(
+        first,
+        (
+            "tan_mei_hua@schools.gov.sg".to_string(),
+            "staff".to_string(),
+            None,
+            "Demo Primary School".to_string()
+        )
+    );
+    assert!(rows[1..]
+        .iter()
+        .all(|r| r.get::<String, _>("role") == "student"
+            && r.get::<Option<String>, _>("class_name").as_deref() == Some("P5 Kindness")));
+}
