@@ -26,7 +26,8 @@ use crate::pages::{
     ChangePasswordPage, ConfirmQuestionsPage, ForgotDonePage, ForgotNewPasswordPage,
     ForgotPasswordPage, ForgotQuestionsPage, NotFoundPage, PasswordChangedPage, PortalPage,
     QuestionsSavedPage, SetupQuestionsPage, SignInPage, SsprHomePage, SsprPasswordPage,
-    SsprSignInPage,
+    SsprSignInPage, StaffClassPage, StaffHomePage, StaffImportPage, StaffLettersPage,
+    StaffStudentPage,
 };
 
 /// The output name the build gives the wasm, JS and CSS bundles under `/pkg`.
@@ -110,6 +111,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/portal") view=PortalPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff") view=StaffHomePage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/class") view=StaffClassPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/student") view=StaffStudentPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/import") view=StaffImportPage ssr=SsrMode::Async />
+                    <Route path=path!("/staff/letters") view=StaffLettersPage ssr=SsrMode::Async />
                 </Routes>
             </Router>
         </I18nContextProvider>

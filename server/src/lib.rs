@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod demo;
 pub mod guard;
 pub mod headers;
+pub mod staff_routes;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -63,7 +64,8 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
     let shell_options = leptos_options.clone();
     let fallback_options = leptos_options.clone();
     let https = portal.settings().secure_cookies;
-    let router = Router::new()
+    // Pages and server functions take small bodies; the class-list upload up to 2 MiB.
+    let pages = Router::new()
         .route("/set-lang", axum::routing::get(set_language))
         .leptos_routes_with_context(&leptos_options, routes, provide.clone(), move || {
             shell(shell_options.clone())
@@ -72,6 +74,21 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
             provide,
             move |_| shell(fallback_options.clone()),
         ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .with_state(leptos_options);
+    let staff = Router::new()
+        .route("/staff/upload", axum::routing::post(staff_routes::upload))
+        .route(
+            "/staff/letters.csv",
+            axum::routing::get(staff_routes::letters_csv),
+        )
+        .layer(RequestBodyLimitLayer::new(staff_routes::MAX_UPLOAD_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            staff_routes::MAX_UPLOAD_BYTES,
+        ))
+        .with_state(portal.clone());
+    let router = pages
+        .merge(staff)
         .layer(axum::middleware::from_fn_with_state(
             portal.clone(),
             guard::step_guard,
@@ -81,9 +98,7 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
             portal,
             guard::load_session,
         ))
-        .layer(axum::middleware::from_fn(guard::same_origin_only))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .with_state(leptos_options);
+        .layer(axum::middleware::from_fn(guard::same_origin_only));
     headers::add_security_headers(router, https)
 }
 

@@ -30,6 +30,10 @@ pub enum AppError {
     AnswersRefused(Vec<AnswerProblem>),
     #[error("the new password was not accepted")]
     PasswordRefused(Vec<Violation>),
+    /// Not allowed for this account's role (a student calling a staff function), or
+    /// not one of this staff member's students.
+    #[error("not allowed")]
+    Forbidden,
     /// The right temporary password, but its time is over: ask for a new one.
     #[error("the temporary password has expired")]
     TemporaryExpired,
@@ -69,7 +73,7 @@ impl AppError {
             AppError::Throttled { .. } => 429,
             AppError::WrongStep { .. } => 409,
             AppError::WrongPassword | AppError::AnswersDoNotMatch | AppError::InvalidLoginId => 422,
-            AppError::ReauthRequired => 403,
+            AppError::ReauthRequired | AppError::Forbidden => 403,
             AppError::TemporaryExpired => 401,
             AppError::ResetBlocked { .. } => 429,
             AppError::ResetEnded => 410,

@@ -3,6 +3,8 @@
 //! hydrated app (fetch) and plain HTML forms (POST, then a redirect).
 
 pub mod error;
+pub mod staff;
+pub mod staff_types;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -26,6 +28,8 @@ pub struct JourneyView {
     pub pending: Option<[ChosenQuestion; QUESTION_COUNT]>,
     /// The SSPR must ask for the password again before it changes anything.
     pub reauth_needed: bool,
+    /// As stored with the account: staff see the staff tools' tile.
+    pub role: crate::domain::provisioning::Role,
 }
 
 /// Where this browser's forgot-password attempt stands.
@@ -43,7 +47,7 @@ pub enum ResetView {
 }
 
 #[cfg(feature = "ssr")]
-mod server {
+pub(crate) mod server {
     use std::sync::Arc;
 
     use leptos::prelude::*;
@@ -112,6 +116,7 @@ pub async fn journey() -> Result<JourneyView, AppError> {
         idle_timeout_secs: portal.settings().idle_timeout_secs,
         pending: session.pending(),
         reauth_needed: portal.require_recent_sign_in(&session).is_err(),
+        role: session.account.role,
     })
 }
 

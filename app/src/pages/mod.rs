@@ -7,9 +7,13 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 mod self_service;
+mod staff;
 pub use self_service::{
     ForgotDonePage, ForgotNewPasswordPage, ForgotPasswordPage, ForgotQuestionsPage, SsprHomePage,
     SsprPasswordPage, SsprSignInPage,
+};
+pub use staff::{
+    StaffClassPage, StaffHomePage, StaffImportPage, StaffLettersPage, StaffStudentPage,
 };
 
 use crate::api::error::AppError;
@@ -419,6 +423,17 @@ pub fn PortalPage() -> impl IntoView {
                                     <span class="tile__desc">{t!(i18n, portal.sspr_desc)}</span>
                                 </a>
                             </li>
+                            {(view.role != crate::domain::provisioning::Role::Student)
+                                .then(|| {
+                                    view! {
+                                        <li>
+                                            <a class="tile" href="/staff">
+                                                <span class="tile__title">{t!(i18n, staff.tile_title)}</span>
+                                                <span class="tile__desc">{t!(i18n, staff.tile_desc)}</span>
+                                            </a>
+                                        </li>
+                                    }
+                                })}
                             <li>
                                 <a class="tile" href="https://vle.learning.moe.edu.sg" rel="noopener">
                                     <span class="tile__title">{t!(i18n, portal.sls_title)}</span>

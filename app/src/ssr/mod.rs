@@ -6,4 +6,5 @@ pub mod csp;
 pub mod ports;
 pub mod provisioning;
 pub mod service;
+pub mod staff;
 pub mod throttle;

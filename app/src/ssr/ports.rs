@@ -81,6 +81,19 @@ impl std::fmt::Debug for SessionRecord {
     }
 }
 
+/// A student as the staff pages list them.
+#[derive(Debug, Clone)]
+pub struct StudentStatus {
+    pub id: AccountId,
+    pub login_id: String,
+    pub full_name: String,
+    pub class_name: Option<String>,
+    pub temporary_password: bool,
+    pub questions_set: bool,
+    pub last_sign_in_at: Option<Timestamp>,
+    pub locked_until: Option<Timestamp>,
+}
+
 /// A new account, as provisioning or the demo seed creates it.
 pub struct NewAccount {
     pub login_id: String,
@@ -257,6 +270,42 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Forgets the account's security answers (its sessions end).
     async fn clear_answers(&self, account: AccountId) -> Result<(), StoreError>;
+
+    /// The students of a school (one class, or all), with where each stands.
+    async fn students(
+        &self,
+        school: &str,
+        class: Option<&str>,
+    ) -> Result<Vec<StudentStatus>, StoreError>;
+    async fn save_import_batch(
+        &self,
+        school: &str,
+        staff: AccountId,
+        file: &[u8],
+        now: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// The file and school of a batch uploaded by `staff`.
+    async fn import_batch(
+        &self,
+        id: i64,
+        staff: AccountId,
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+    async fn delete_import_batch(&self, id: i64) -> Result<(), StoreError>;
+    async fn save_letters(
+        &self,
+        staff: AccountId,
+        nonce: &[u8],
+        sealed: &[u8],
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// The sealed letters of `staff`, unless expired.
+    async fn letters(
+        &self,
+        id: i64,
+        staff: AccountId,
+        now: Timestamp,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError>;
 
     /// Claims the right to check one password against the account, atomically: granted
     /// only when the account is not locked and its failures so far plus the checks

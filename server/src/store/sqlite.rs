@@ -8,7 +8,7 @@ use app::domain::provisioning::Role;
 use app::ssr::ports::{
     Account, AccountId, AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy,
     NewAccount, PasswordReplacement, ResetClaim, ResetLimit, SessionRecord, Store, StoreError,
-    StoredAnswer, Timestamp,
+    StoredAnswer, StudentStatus, Timestamp,
 };
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -307,6 +307,144 @@ impl Store for SqliteStore {
                 .map_err(db_error)?;
         }
         tx.commit().await.map_err(db_error)
+    }
+
+    async fn students(
+        &self,
+        school: &str,
+        class: Option<&str>,
+    ) -> Result<Vec<StudentStatus>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.login_id, a.full_name, a.class_name, a.password_temporary, \
+             a.last_sign_in_at, a.locked_until, \
+             EXISTS (SELECT 1 FROM security_answers s WHERE s.account_id = a.id) AS questions_set \
+             FROM accounts a WHERE a.role = 'student' AND a.school_code = ?1 \
+             AND (?2 IS NULL OR a.class_name = ?2) ORDER BY a.class_name, a.full_name, a.id",
+        )
+        .bind(school)
+        .bind(class)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(StudentStatus {
+                    id: row.try_get("id").map_err(db_error)?,
+                    login_id: row.try_get("login_id").map_err(db_error)?,
+                    full_name: row.try_get("full_name").map_err(db_error)?,
+                    class_name: row.try_get("class_name").map_err(db_error)?,
+                    temporary_password: row.try_get("password_temporary").map_err(db_error)?,
+                    questions_set: row.try_get("questions_set").map_err(db_error)?,
+                    last_sign_in_at: row.try_get("last_sign_in_at").map_err(db_error)?,
+                    locked_until: row.try_get("locked_until").map_err(db_error)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn save_import_batch(
+        &self,
+        school: &str,
+        staff: AccountId,
+        file: &[u8],
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO import_batches (school_code, staff_id, file, created_at) \
+             VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(school)
+        .bind(staff)
+        .bind(file)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.try_get("id").map_err(db_error)
+    }
+
+    async fn import_batch(
+        &self,
+        id: i64,
+        staff: AccountId,
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT school_code, file FROM import_batches WHERE id = ? AND staff_id = ?",
+        )
+        .bind(id)
+        .bind(staff)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| {
+            Ok((
+                r.try_get("school_code").map_err(db_error)?,
+                r.try_get("file").map_err(db_error)?,
+            ))
+        })
+        .transpose()
+    }
+
+    async fn delete_import_batch(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM import_batches WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn save_letters(
+        &self,
+        staff: AccountId,
+        nonce: &[u8],
+        sealed: &[u8],
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        // Old batches go when new ones come.
+        sqlx::query("DELETE FROM letter_batches WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let row = sqlx::query(
+            "INSERT INTO letter_batches (staff_id, nonce, sealed, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(staff)
+        .bind(nonce)
+        .bind(sealed)
+        .bind(now)
+        .bind(expires_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.try_get("id").map_err(db_error)
+    }
+
+    async fn letters(
+        &self,
+        id: i64,
+        staff: AccountId,
+        now: Timestamp,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT nonce, sealed FROM letter_batches WHERE id = ? AND staff_id = ? AND expires_at > ?",
+        )
+        .bind(id)
+        .bind(staff)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| {
+            Ok((
+                r.try_get("nonce").map_err(db_error)?,
+                r.try_get("sealed").map_err(db_error)?,
+            ))
+        })
+        .transpose()
     }
 
     async fn claim_attempt(

@@ -369,3 +369,372 @@ async fn the_demo_has_a_school_a_class_and_a_teacher() {
         .all(|r| r.get::<String, _>("role") == "student"
             && r.get::<Option<String>, _>("class_name").as_deref() == Some("P5 Kindness")));
 }
+
+// ---- the staff tools over HTTP -----------------------------------------------------------
+
+const TEACHER: &str = "tan_mei_hua@schools.gov.sg";
+
+/// Takes `login` through the first-login journey on `client`.
+async fn onboard(app: &TestApp, client: &reqwest::Client, login: &str) {
+    let call = |endpoint: &'static str, form: Vec<(&'static str, &'static str)>| {
+        let client = client.clone();
+        async move { app.call_with(&client, endpoint, &form).await }
+    };
+    let signed = app
+        .call_with(
+            client,
+            "sign_in",
+            &[("username", login), ("password", TEMP)],
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+    call(
+        "setup_questions",
+        vec![
+            ("question1", "food"),
+            ("answer1", "Laksa"),
+            ("question2", "animal"),
+            ("answer2", "Otter"),
+            ("question3", "colour"),
+            ("answer3", "Maroon"),
+        ],
+    )
+    .await;
+    call("confirm_questions", vec![]).await;
+    let changed = call(
+        "change_password",
+        vec![
+            ("new_password", "Teach-Well-2027!"),
+            ("confirm_password", "Teach-Well-2027!"),
+        ],
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+}
+
+async fn student_id(app: &TestApp, login: &str) -> i64 {
+    sqlx::query("SELECT id FROM accounts WHERE login_id = ?")
+        .bind(login)
+        .fetch_one(&app.pool().await)
+        .await
+        .expect("id")
+        .get("id")
+}
+
+async fn password_hash(app: &TestApp, login: &str) -> String {
+    sqlx::query("SELECT password_hash FROM accounts WHERE login_id = ?")
+        .bind(login)
+        .fetch_one(&app.pool().await)
+        .await
+        .expect("hash")
+        .get("password_hash")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_student_calling_staff_functions_gets_403_and_nothing_changes() {
+    let app = spawn_app().await;
+    app.complete_onboarding().await;
+    let chloe = student_id(&app, "chloe_ng@students.edu.sg").await;
+    let before = password_hash(&app, "chloe_ng@students.edu.sg").await;
+    let id = chloe.to_string();
+    for (endpoint, form) in [
+        ("staff_home", vec![]),
+        ("class_progress", vec![("class", "P5 Kindness")]),
+        ("find_students", vec![("query", "chloe")]),
+        ("student_detail", vec![("id", id.as_str())]),
+        ("staff_reset", vec![("id", id.as_str())]),
+        ("staff_unlock", vec![("id", id.as_str())]),
+        ("staff_clear_answers", vec![("id", id.as_str())]),
+        ("import_preview", vec![("batch", "1")]),
+        ("import_commit", vec![("batch", "1")]),
+        ("letters", vec![("id", "1")]),
+    ] {
+        let answer = app.call(endpoint, &form).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "{endpoint}: {}",
+            answer.body
+        );
+        assert_eq!(answer.json(), serde_json::json!("Forbidden"), "{endpoint}");
+    }
+    assert_eq!(
+        password_hash(&app, "chloe_ng@students.edu.sg").await,
+        before
+    );
+    // The upload route too.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"full_name,class\nMallory,5B\n".to_vec())
+            .file_name("x.csv"),
+    );
+    let upload = app
+        .client
+        .post(format!("{}/staff/upload", app.base))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(upload.status(), StatusCode::FORBIDDEN);
+    let batches: i64 = sqlx::query("SELECT COUNT(*) AS n FROM import_batches")
+        .fetch_one(&app.pool().await)
+        .await
+        .expect("count")
+        .get("n");
+    assert_eq!(batches, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_must_finish_their_own_first_login_journey_first() {
+    let app = spawn_app().await;
+    let signed = app.sign_in(TEACHER, TEMP).await;
+    assert_eq!(signed.location.as_deref(), Some("/sspr/setup-questions"));
+    let home = app.call("staff_home", &[]).await;
+    assert_eq!(home.status, StatusCode::CONFLICT, "{}", home.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teacher_sees_the_class_resets_unlocks_and_clears_for_their_school_only() {
+    let app = spawn_app().await;
+    onboard(&app, &app.client, TEACHER).await;
+    let home = app.call("staff_home", &[]).await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+    assert_eq!(home.json()["school_name"], "Demo Primary School");
+    assert_eq!(home.json()["classes"][0]["total"], 12);
+
+    // Allen finishes onboarding; Chloe locks herself out.
+    onboard(&app, &new_client(), ALLEN).await;
+    for i in 0..5 {
+        app.sign_in_elsewhere("chloe_ng@students.edu.sg", &format!("wrong-{i}"))
+            .await;
+    }
+    let progress = app
+        .call("class_progress", &[("class", "P5 Kindness")])
+        .await
+        .json();
+    assert_eq!(progress["counts"], serde_json::json!([11, 0, 0, 1]));
+    let rows = progress["students"].as_array().expect("rows").clone();
+    let allen = rows.iter().find(|r| r["login_id"] == ALLEN).expect("allen");
+    assert_eq!(allen["stage"], "done");
+    let chloe = rows
+        .iter()
+        .find(|r| r["login_id"] == "chloe_ng@students.edu.sg")
+        .expect("chloe");
+    assert_eq!(chloe["locked"], true);
+    let chloe_id = chloe["id"].as_i64().expect("id").to_string();
+
+    let unlocked = app.call("staff_unlock", &[("id", &chloe_id)]).await;
+    assert_eq!(unlocked.status, StatusCode::OK, "{}", unlocked.body);
+    assert_eq!(
+        app.sign_in_elsewhere("chloe_ng@students.edu.sg", TEMP)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // Reset Allen: a letter with the new temporary password, for this session only.
+    let allen_id = allen["id"].as_i64().expect("id").to_string();
+    let reset = app.call("staff_reset", &[("id", &allen_id)]).await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    let letters_at = reset.location.clone().expect("location");
+    assert!(letters_at.starts_with("/staff/letters?id="), "{letters_at}");
+    let letters_id = letters_at
+        .trim_start_matches("/staff/letters?id=")
+        .to_string();
+    let batch = app.call("letters", &[("id", &letters_id)]).await.json();
+    let letter = &batch["letters"][0];
+    assert_eq!(letter["login_id"], ALLEN);
+    let password = letter["temporary_password"]
+        .as_str()
+        .expect("password")
+        .to_string();
+    assert!(batch["portal_address"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("http://127.0.0.1:"));
+    // The database holds the letter only sealed.
+    let sealed: Vec<u8> = sqlx::query("SELECT sealed FROM letter_batches")
+        .fetch_one(&app.pool().await)
+        .await
+        .expect("sealed")
+        .get("sealed");
+    assert!(!String::from_utf8_lossy(&sealed).contains(&password));
+    // Another session of the same teacher cannot open it.
+    let other = new_client();
+    app.call_with(
+        &other,
+        "sign_in",
+        &[("username", TEACHER), ("password", "Teach-Well-2027!")],
+    )
+    .await;
+    let foreign = app
+        .call_with(&other, "letters", &[("id", &letters_id)])
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    // The CSV report of the batch, for the session that made it.
+    let csv_text = app
+        .client
+        .get(format!("{}/staff/letters.csv?id={letters_id}", app.base))
+        .send()
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("body");
+    assert!(csv_text.contains(&password), "{csv_text}");
+    // Allen signs in with the letter's password and must change it again.
+    let again = app.sign_in_elsewhere(ALLEN, &password).await;
+    assert_eq!(again.location.as_deref(), Some("/sspr/change-password"));
+
+    // Clear Allen's questions.
+    let cleared = app.call("staff_clear_answers", &[("id", &allen_id)]).await;
+    assert_eq!(cleared.status, StatusCode::OK);
+    let answers: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM security_answers WHERE account_id = ?")
+            .bind(allen_id.parse::<i64>().expect("id"))
+            .fetch_one(&app.pool().await)
+            .await
+            .expect("count")
+            .get("n");
+    assert_eq!(answers, 0);
+
+    // The student's page shows these events, with the teacher as the actor.
+    let detail = app
+        .call("student_detail", &[("id", &allen_id)])
+        .await
+        .json();
+    let events: Vec<(String, String)> = detail["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap_or("").to_string(),
+                e["actor"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        events.contains(&("password_reset_by_staff".into(), TEACHER.into())),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&("answers_cleared".into(), TEACHER.into())),
+        "{events:?}"
+    );
+
+    // A student of another school is out of reach.
+    app.portal
+        .store()
+        .add_school("OTHER", "Other School")
+        .await
+        .expect("school");
+    app.portal
+        .import_class_list("OTHER", &app_server_rows("Olivia Tan,1A\n"), None, "test")
+        .await
+        .expect("import")
+        .expect("rows");
+    let olivia = student_id(&app, "olivia_tan@students.edu.sg")
+        .await
+        .to_string();
+    for endpoint in [
+        "student_detail",
+        "staff_reset",
+        "staff_unlock",
+        "staff_clear_answers",
+    ] {
+        let answer = app.call(endpoint, &[("id", &olivia)]).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{endpoint}");
+    }
+    let search = app
+        .call("find_students", &[("query", "olivia")])
+        .await
+        .json();
+    assert_eq!(search, serde_json::json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teacher_uploads_previews_and_imports_a_class_list() {
+    let app = spawn_app().await;
+    onboard(&app, &app.client, TEACHER).await;
+    let upload = |body: &'static [u8]| {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(body.to_vec()).file_name("class.csv"),
+        );
+        app.client
+            .post(format!("{}/staff/upload", app.base))
+            .multipart(form)
+            .send()
+    };
+    let before = count_accounts(&app).await;
+    let response =
+        upload(b"full_name,class\nAisha Rahman,P5 Courage\nBen Lim,P5 Courage\n=2+2,P5 Courage\n")
+            .await
+            .expect("upload");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let at = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let batch = at.trim_start_matches("/staff/import?batch=").to_string();
+    let preview = app
+        .call("import_preview", &[("batch", &batch)])
+        .await
+        .json();
+    let statuses: Vec<&str> = preview["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(statuses, ["create", "create", "error"]);
+    assert_eq!(
+        count_accounts(&app).await,
+        before,
+        "a preview writes nothing"
+    );
+    let refused = app.call("import_commit", &[("batch", &batch)]).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(count_accounts(&app).await, before);
+
+    let response = upload(b"full_name,class\nAisha Rahman,P5 Courage\nBen Lim,P5 Courage\n")
+        .await
+        .expect("upload");
+    let at = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let batch = at.trim_start_matches("/staff/import?batch=").to_string();
+    let committed = app.call("import_commit", &[("batch", &batch)]).await;
+    assert_eq!(committed.status, StatusCode::OK, "{}", committed.body);
+    assert_eq!(count_accounts(&app).await, before + 2);
+    let letters_id = committed
+        .location
+        .expect("location")
+        .trim_start_matches("/staff/letters?id=")
+        .to_string();
+    let letters = app.call("letters", &[("id", &letters_id)]).await.json();
+    assert_eq!(letters["letters"].as_array().map(Vec::len), Some(2));
+    // A malformed file is shown as such and writes nothing.
+    let response = upload(b"name;klasse\nx;y\n").await.expect("upload");
+    let at = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let batch = at.trim_start_matches("/staff/import?batch=").to_string();
+    let preview = app
+        .call("import_preview", &[("batch", &batch)])
+        .await
+        .json();
+    assert!(preview["file_problem"]
+        .as_str()
+        .unwrap_or("")
+        .contains("full_name"));
+}

@@ -100,6 +100,9 @@ pub struct ActiveSession {
     pub record: SessionRecord,
     /// The address this request came from, for the audit trail.
     pub client: Option<String>,
+    /// The cookie's token itself (the database holds only its hash): it seals what
+    /// only this session may read again, like a batch of letters.
+    token: Secret,
 }
 
 impl ActiveSession {
@@ -111,6 +114,17 @@ impl ActiveSession {
             answers_pending: self.record.pending_questions.is_some(),
             redo_questions: self.record.redo_questions,
         }
+    }
+
+    /// A 256-bit key only this session can derive (from its cookie token).
+    pub fn sealing_key(&self, purpose: &str) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(b"school-portal sealing key v1\0")
+            .chain_update(purpose.as_bytes())
+            .chain_update(b"\0")
+            .chain_update(self.token.expose().as_bytes())
+            .finalize()
+            .into()
     }
 
     /// Whether the password was typed in this session within `secs` of `now`.
@@ -230,6 +244,7 @@ impl Portal {
         }
         Ok(Some(ActiveSession {
             token_hash: hash,
+            token: Secret::new(token),
             client: client.map(str::to_string),
             account,
             record: SessionRecord {

@@ -1,0 +1,122 @@
+//! The two staff routes that are not server functions: uploading a class list (a
+//! multipart form, so it works without JavaScript and takes a real file) and the
+//! report of a batch as a CSV download.
+
+use std::sync::Arc;
+
+use app::api::error::AppError;
+use app::ssr::context::RequestContext;
+use app::ssr::provisioning::{report_csv, ImportRow, ReportLine, RowOutcome};
+use app::ssr::service::Portal;
+use axum::extract::{Multipart, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// The largest class list accepted (2,000 rows fit with room to spare).
+pub const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
+
+fn refuse(error: AppError) -> Response {
+    match error {
+        AppError::SessionEnded => Redirect::to("/?timeout=1").into_response(),
+        AppError::WrongStep { path } => Redirect::to(&path).into_response(),
+        _ => (
+            StatusCode::FORBIDDEN,
+            "This page is only for school staff, and only for the students of their own school.",
+        )
+            .into_response(),
+    }
+}
+
+fn context(request: &Request) -> RequestContext {
+    request
+        .extensions()
+        .get::<RequestContext>()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// `POST /staff/upload`: keeps the file for its preview, then shows the preview.
+pub async fn upload(State(portal): State<Arc<Portal>>, request: Request) -> Response {
+    let ctx = context(&request);
+    let Some(session) = ctx.session else {
+        return refuse(AppError::SessionEnded);
+    };
+    let scope = match portal.staff_scope(&session) {
+        Ok(scope) => scope,
+        Err(error) => return refuse(error),
+    };
+    let Ok(mut multipart) =
+        <Multipart as axum::extract::FromRequest<()>>::from_request(request, &()).await
+    else {
+        return Redirect::to("/staff?upload=unreadable").into_response();
+    };
+    let mut file = None;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("file") {
+            match field.bytes().await {
+                Ok(bytes) => file = Some(bytes),
+                Err(_) => return Redirect::to("/staff?upload=too_large").into_response(),
+            }
+        }
+    }
+    let Some(file) = file.filter(|f| !f.is_empty()) else {
+        return Redirect::to("/staff?upload=missing").into_response();
+    };
+    match portal.upload_class_list(&scope, &file).await {
+        Ok(batch) => Redirect::to(&format!("/staff/import?batch={batch}")).into_response(),
+        Err(error) => refuse(error),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct LettersQuery {
+    id: i64,
+}
+
+/// `GET /staff/letters.csv?id=N`: the batch's report, for the session that made it.
+pub async fn letters_csv(
+    State(portal): State<Arc<Portal>>,
+    Query(query): Query<LettersQuery>,
+    request: Request,
+) -> Response {
+    let ctx = context(&request);
+    let Some(session) = ctx.session else {
+        return refuse(AppError::SessionEnded);
+    };
+    let scope = match portal.staff_scope(&session) {
+        Ok(scope) => scope,
+        Err(error) => return refuse(error),
+    };
+    let batch = match portal.open_letters(&session, &scope, query.id).await {
+        Ok(batch) => batch,
+        Err(error) => return refuse(error),
+    };
+    let lines: Vec<ReportLine> = batch
+        .letters
+        .into_iter()
+        .map(|l| ReportLine {
+            row: ImportRow {
+                line: 0,
+                full_name: l.full_name,
+                class: l.class,
+                login_id: None,
+            },
+            outcome: RowOutcome::Create {
+                login_id: l.login_id,
+            },
+            temporary_password: Some(app::domain::secret::Secret::new(l.temporary_password)),
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"accounts-report.csv\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        report_csv(&lines),
+    )
+        .into_response()
+}
