@@ -163,6 +163,34 @@ pub async fn import(
     Ok(report_csv(&report))
 }
 
+/// `server accounts add-staff --school CODE --name NAME [--hq]`.
+pub async fn add_staff(
+    portal: &Portal,
+    school: &str,
+    name: &str,
+    hq: bool,
+) -> Result<String, String> {
+    use app::domain::provisioning::Role;
+    if portal
+        .store()
+        .school_name(school)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_none()
+    {
+        return Err(format!("no school has the code {school:?}"));
+    }
+    let role = if hq { Role::Hq } else { Role::Staff };
+    let (login_id, password) = portal
+        .add_staff(school, name, role, CLI_ACTOR)
+        .await
+        .map_err(|e| match e {
+            app::api::error::AppError::InputRefused { reason } => reason,
+            other => other.to_string(),
+        })?;
+    Ok(format!("{login_id}\t{}\n", password.expose()))
+}
+
 /// `server accounts reset LOGIN_ID`: prints the new temporary password.
 pub async fn reset(portal: &Portal, login_id: &str) -> Result<String, String> {
     let account = find(portal, login_id).await?;

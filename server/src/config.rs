@@ -80,6 +80,19 @@ pub enum AccountsCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Add a school staff member (or, with --hq, an HQ staff member); prints the login
+    /// ID and a random temporary password.
+    AddStaff {
+        /// The school's code.
+        #[arg(long)]
+        school: String,
+        /// The staff member's full name.
+        #[arg(long)]
+        name: String,
+        /// An HQ account (@hq.moe.gov.sg) instead of school staff (@schools.gov.sg).
+        #[arg(long)]
+        hq: bool,
+    },
     /// Give an account a new random temporary password (prints it); the first-login
     /// journey starts again and every session ends.
     Reset {

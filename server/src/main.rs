@@ -46,6 +46,14 @@ async fn main() -> ExitCode {
             .await
         }
         Command::Accounts {
+            action: AccountsCommand::AddStaff { school, name, hq },
+        } => {
+            operation(&cli, |portal| async move {
+                server::cli::add_staff(&portal, &school, &name, hq).await
+            })
+            .await
+        }
+        Command::Accounts {
             action: AccountsCommand::Reset { login_id },
         } => {
             operation(&cli, |portal| async move {

@@ -30,6 +30,9 @@ pub enum AppError {
     AnswersRefused(Vec<AnswerProblem>),
     #[error("the new password was not accepted")]
     PasswordRefused(Vec<Violation>),
+    /// A staff form's input cannot be used; `reason` says why (in English for now).
+    #[error("the input was not accepted: {reason}")]
+    InputRefused { reason: String },
     /// Not allowed for this account's role (a student calling a staff function), or
     /// not one of this staff member's students.
     #[error("not allowed")]
@@ -72,7 +75,10 @@ impl AppError {
             AppError::InvalidCredentials { .. } | AppError::SessionEnded => 401,
             AppError::Throttled { .. } => 429,
             AppError::WrongStep { .. } => 409,
-            AppError::WrongPassword | AppError::AnswersDoNotMatch | AppError::InvalidLoginId => 422,
+            AppError::WrongPassword
+            | AppError::AnswersDoNotMatch
+            | AppError::InvalidLoginId
+            | AppError::InputRefused { .. } => 422,
             AppError::ReauthRequired | AppError::Forbidden => 403,
             AppError::TemporaryExpired => 401,
             AppError::ResetBlocked { .. } => 429,

@@ -55,6 +55,17 @@ pub async fn staff_reset(id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+/// "Create one student" from the form: then the student's letter.
+#[server(prefix = "/api", endpoint = "create_student")]
+pub async fn create_student(full_name: String, class: String) -> Result<(), AppError> {
+    let (portal, session, scope) = scope()?;
+    let letters = portal
+        .create_student(&session, &scope, &full_name, &class)
+        .await?;
+    leptos_axum::redirect(&format!("/staff/letters?id={letters}"));
+    Ok(())
+}
+
 #[server(prefix = "/api", endpoint = "staff_unlock")]
 pub async fn staff_unlock(id: i64) -> Result<(), AppError> {
     let (portal, _, scope) = scope()?;

@@ -66,6 +66,7 @@ pub fn error_text(locale: Locale, error: &AppError) -> String {
         AppError::SessionEnded => td_string!(locale, errors.session_ended).to_string(),
         AppError::WrongPassword => td_string!(locale, errors.wrong_password).to_string(),
         AppError::Forbidden => td_string!(locale, errors.forbidden).to_string(),
+        AppError::InputRefused { reason } => reason.clone(),
         AppError::TemporaryExpired => td_string!(locale, errors.temporary_expired).to_string(),
         AppError::ReauthRequired => td_string!(locale, errors.reauth_required).to_string(),
         AppError::AnswersDoNotMatch => td_string!(locale, errors.answers_do_not_match).to_string(),

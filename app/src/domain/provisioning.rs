@@ -88,13 +88,18 @@ pub fn login_base(full_name: &str) -> Option<String> {
 
 /// A new student's login ID: the base, then `base1`, `base2`, … if taken.
 pub fn new_student_login_id(full_name: &str, taken: &HashSet<String>) -> Option<LoginId> {
+    new_login_id(full_name, STUDENT_DOMAIN, taken)
+}
+
+/// A new login ID in `domain` by the same naming rules.
+pub fn new_login_id(full_name: &str, domain: &str, taken: &HashSet<String>) -> Option<LoginId> {
     let base = login_base(full_name)?;
     (0..)
         .map(|n| {
             if n == 0 {
-                format!("{base}@{STUDENT_DOMAIN}")
+                format!("{base}@{domain}")
             } else {
-                format!("{base}{n}@{STUDENT_DOMAIN}")
+                format!("{base}{n}@{domain}")
             }
         })
         .find(|candidate| !taken.contains(candidate))

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::error::AppError;
 use crate::api::staff::{
     class_progress, find_students, import_preview, letters, staff_home, student_detail,
-    ImportCommit, StaffClearAnswers, StaffReset, StaffUnlock,
+    CreateStudent, ImportCommit, StaffClearAnswers, StaffReset, StaffUnlock,
 };
 use crate::api::staff_types::{ClassProgress, Stage, StudentRow};
 use crate::components::{ErrorSummary, IdleCountdown, LanguageSelect, SignOutButton};
@@ -160,6 +160,11 @@ pub fn StaffHomePage() -> impl IntoView {
         }
     });
     let upload_problem = move || query.get().get("upload");
+    let create = ServerAction::<CreateStudent>::new();
+    let create_error = move || match create.value().get() {
+        Some(Err(error)) => Some(error),
+        _ => None,
+    };
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -215,6 +220,15 @@ pub fn StaffHomePage() -> impl IntoView {
                             Ok(_) => ().into_any(),
                             Err(error) => view! { <ErrorSummary error=Some(error) /> }.into_any(),
                         }}
+                        <h2>{t!(i18n, staff.create)}</h2>
+                        {move || view! { <ErrorSummary error=create_error() /> }}
+                        <ActionForm action=create attr:class="inline-form">
+                            <label for="new-name">{t!(i18n, staff.col_name)}</label>
+                            <input id="new-name" name="full_name" type="text" maxlength="100" required />
+                            <label for="new-class">{t!(i18n, staff.col_class)}</label>
+                            <input id="new-class" name="class" type="text" maxlength="20" required />
+                            <button type="submit" class="button">{t!(i18n, staff.create_button)}</button>
+                        </ActionForm>
                         <h2>{t!(i18n, staff.import)}</h2>
                         <p>{t!(i18n, staff.import_intro)}</p>
                         {move || {

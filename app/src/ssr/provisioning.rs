@@ -472,6 +472,64 @@ impl Portal {
         Ok(password)
     }
 
+    /// A staff (or HQ) account for `school`, from the full name: its login ID and a
+    /// random temporary password (shown once).
+    pub async fn add_staff(
+        &self,
+        school: &str,
+        full_name: &str,
+        role: Role,
+        actor: &str,
+    ) -> Result<(LoginId, Secret), AppError> {
+        use crate::domain::provisioning::{new_login_id, HQ_DOMAIN, STAFF_DOMAIN};
+        let name = full_name.trim();
+        let domain = match role {
+            Role::Staff => STAFF_DOMAIN,
+            Role::Hq => HQ_DOMAIN,
+            Role::Student => return Err(AppError::BadRequest),
+        };
+        let base = login_base(name).ok_or_else(|| AppError::InputRefused {
+            reason: "the full name has no letters a login ID can be made of".into(),
+        })?;
+        let taken: HashSet<String> = self
+            .store()
+            .login_ids_starting_with(&base)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .collect();
+        let login_id = new_login_id(name, domain, &taken).ok_or(AppError::BadRequest)?;
+        let password = random_temporary_password();
+        let hash = self.hasher().hash(&password).await.map_err(hash_error)?;
+        let now = self.now();
+        let id = self
+            .store()
+            .insert_account(
+                NewAccount {
+                    login_id: login_id.to_string(),
+                    full_name: name.to_string(),
+                    password_hash: hash,
+                    temporary_password: true,
+                    role,
+                    school_code: Some(school.to_string()),
+                    class_name: None,
+                    temporary_expires_at: Some(now + TEMPORARY_DAYS * 86_400),
+                },
+                now,
+            )
+            .await
+            .map_err(internal)?;
+        self.audit_as(
+            Some(id),
+            actor,
+            "account_created",
+            None,
+            Some(role.as_str()),
+        )
+        .await;
+        Ok((login_id, password))
+    }
+
     /// Forgets the account's security answers (staff "clear security questions").
     pub async fn clear_answers(&self, account: AccountId, actor: &str) -> Result<(), AppError> {
         self.store()

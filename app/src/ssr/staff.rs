@@ -238,6 +238,60 @@ impl Portal {
         self.seal_letters(session, &scope.staff, vec![letter]).await
     }
 
+    /// "Create one student": the same rules as an imported row; returns the letter's id.
+    pub async fn create_student(
+        &self,
+        session: &ActiveSession,
+        scope: &StaffScope,
+        full_name: &str,
+        class: &str,
+    ) -> Result<i64, AppError> {
+        let row = super::provisioning::ImportRow {
+            line: 1,
+            full_name: full_name.trim().to_string(),
+            class: class.trim().to_string(),
+            login_id: None,
+        };
+        let report = match self
+            .import_class_list(&scope.school, &[row], None, &scope.staff.login_id)
+            .await?
+        {
+            Ok(report) => report,
+            Err(refused) => {
+                let reason = refused
+                    .into_iter()
+                    .find_map(|l| match l.outcome {
+                        RowOutcome::Error { reason } => Some(reason),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                return Err(AppError::InputRefused { reason });
+            }
+        };
+        let letters: Vec<Letter> = report
+            .into_iter()
+            .filter_map(|line| match (line.outcome, line.temporary_password) {
+                (RowOutcome::Create { login_id }, Some(password)) => Some(Letter {
+                    login_id,
+                    full_name: line.row.full_name,
+                    class: line.row.class,
+                    temporary_password: password.expose().to_string(),
+                }),
+                (RowOutcome::Exists { login_id }, _) => {
+                    tracing::debug!(%login_id, "student exists");
+                    None
+                }
+                _ => None,
+            })
+            .collect();
+        if letters.is_empty() {
+            return Err(AppError::InputRefused {
+                reason: "This student is already in this class. To give a new password, use \"Reset to a new temporary password\" on the student's page.".into(),
+            });
+        }
+        self.seal_letters(session, &scope.staff, letters).await
+    }
+
     pub async fn staff_unlock(&self, scope: &StaffScope, id: i64) -> Result<(), AppError> {
         let account = self.student_in_scope(scope, id).await?;
         self.unlock(account.id, &scope.staff.login_id)

@@ -738,3 +738,82 @@ async fn a_teacher_uploads_previews_and_imports_a_class_list() {
         .unwrap_or("")
         .contains("full_name"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teacher_creates_one_student_from_the_form() {
+    let app = spawn_app().await;
+    onboard(&app, &app.client, TEACHER).await;
+    let created = app
+        .call(
+            "create_student",
+            &[("full_name", "Siti binte Ali"), ("class", "P5 Kindness")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let id = created
+        .location
+        .expect("location")
+        .trim_start_matches("/staff/letters?id=")
+        .to_string();
+    let batch = app.call("letters", &[("id", &id)]).await.json();
+    assert_eq!(batch["letters"][0]["login_id"], "siti_ali@students.edu.sg");
+    // The same student again, a formula, an empty class: refused with the reason.
+    for (name, class, says) in [
+        ("Siti binte Ali", "P5 Kindness", "already in this class"),
+        ("=HYPERLINK(\"x\")", "P5 Kindness", "formula"),
+        ("Ben Ong", "", "class is empty"),
+    ] {
+        let refused = app
+            .call("create_student", &[("full_name", name), ("class", class)])
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(refused.body.contains(says), "{name}: {}", refused.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hq_adds_staff_from_the_command_line() {
+    let app = spawn_app().await;
+    let out = run(
+        &app,
+        &[
+            "accounts",
+            "add-staff",
+            "--school",
+            "DEMO",
+            "--name",
+            "Mdm Lee Hui Min",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (login, password) = stdout.trim().split_once('\t').expect("two columns");
+    assert_eq!(login, "mdm_lee_hui_min@schools.gov.sg");
+    assert_eq!(password.len(), 14);
+    let role: String = sqlx::query("SELECT role FROM accounts WHERE login_id = ?")
+        .bind(login)
+        .fetch_one(&app.pool().await)
+        .await
+        .expect("row")
+        .get("role");
+    assert_eq!(role, "staff");
+    let hq = run(
+        &app,
+        &[
+            "accounts",
+            "add-staff",
+            "--school",
+            "DEMO",
+            "--name",
+            "Mr Ong",
+            "--hq",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&hq.stdout).starts_with("mr_ong@hq.moe.gov.sg\t"));
+    let bad = run(
+        &app,
+        &["accounts", "add-staff", "--school", "NOPE", "--name", "X Y"],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no school has the code"));
+}
