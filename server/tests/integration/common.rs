@@ -76,6 +76,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let database_url = format!("sqlite:{}", dir.path().join("portal.db").display());
     let mut config = test_config(database_url.clone());
     adjust(&mut config);
+    let database_url = config.database_url.clone();
     let clock = ManualClock::new(1_800_000_000);
     let portal = server::build_portal(&config, config.hash_cost(), Arc::new(clock.clone()))
         .await

@@ -7,5 +7,6 @@
 mod common;
 mod defences;
 mod journey;
+mod postgres;
 mod self_service;
 mod staff;

@@ -1,0 +1,119 @@
+//! The same server on PostgreSQL: the whole first-login journey, the lockout, and the
+//! forgot-password reset over HTTP, on a database of its own (the store contract in
+//! `tests/store_contract.rs` covers each store operation on both back-ends).
+
+use reqwest::StatusCode;
+
+use crate::common::*;
+
+/// A fresh PostgreSQL database; dropped (best effort) when this is dropped.
+pub struct PgDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> PgDatabase {
+        use rand::Rng as _;
+        use sqlx::Connection as _;
+        let base = std::env::var("PORTAL_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
+        let name: String = {
+            let mut rng = rand::thread_rng();
+            (0..16)
+                .map(|_| char::from(b'a' + rng.gen_range(0..26)))
+                .collect()
+        };
+        let name = format!("portal_it_{name}");
+        let mut admin = sqlx::PgConnection::connect(&format!("{base}/postgres"))
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for these tests: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        PgDatabase {
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-q", "-c"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_journey_lockout_and_reset_work_on_postgres() {
+    let db = PgDatabase::create().await;
+    let url = db.url.clone();
+    let app = spawn_app_with(move |c| c.database_url = url).await;
+    assert!(app.database_url.starts_with("postgres://"));
+    app.complete_onboarding().await;
+    assert_eq!(app.page("/portal").await.status, StatusCode::OK);
+
+    // Five different wrong passwords lock Chloe; the right one is refused.
+    for i in 0..5 {
+        let wrong = app
+            .sign_in_elsewhere("chloe_ng@students.edu.sg", &format!("wrong-{i}"))
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = app
+        .sign_in_elsewhere("chloe_ng@students.edu.sg", TEMP)
+        .await;
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
+    app.clock.advance(15 * 60);
+    let unlocked = app
+        .sign_in_elsewhere("chloe_ng@students.edu.sg", TEMP)
+        .await;
+    assert_eq!(unlocked.status, StatusCode::OK);
+
+    // Forgot password with two of Allen's three answers.
+    let client = new_client();
+    let started = app
+        .call_with(&client, "start_reset", &[("username", ALLEN)])
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let state = app.call_with(&client, "reset_state", &[]).await.json();
+    let answers: Vec<&str> = state["Questions"]["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .map(|q| match q.as_str() {
+            Some("food") => "ramen",
+            Some("animal") => "SHARK",
+            _ => " turquoise ",
+        })
+        .collect();
+    let matched = app
+        .call_with(
+            &client,
+            "answer_reset",
+            &[("answer1", answers[0]), ("answer2", answers[1])],
+        )
+        .await;
+    assert_eq!(matched.status, StatusCode::OK, "{}", matched.body);
+    let done = app
+        .call_with(
+            &client,
+            "reset_password",
+            &[
+                ("new_password", "Green-Turtle-Dives7"),
+                ("confirm_password", "Green-Turtle-Dives7"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let signed = app.sign_in_elsewhere(ALLEN, "Green-Turtle-Dives7").await;
+    assert_eq!(signed.location.as_deref(), Some("/portal?reset=1"));
+    drop(app);
+}

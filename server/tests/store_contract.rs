@@ -1,0 +1,617 @@
+//! The store contract: the same tests against SQLite and PostgreSQL, so both back-ends
+//! keep the behaviour the services rely on (accounts, sessions, the lockout claim under
+//! parallel attempts, password history, the reset limits, staff batches, audit).
+//!
+//! PostgreSQL is the one on `PORTAL_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432`); each test gets a database of its own. These
+//! tests fail, not skip, when it is unreachable.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use app::domain::provisioning::Role;
+use app::ssr::ports::{
+    AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy, NewAccount,
+    PasswordReplacement, ResetClaim, ResetLimit, Store, StoreError, StoredAnswer,
+};
+
+/// A fresh store of each kind, and whatever keeps it alive.
+enum Backend {
+    Sqlite { _dir: tempfile::TempDir },
+    Postgres(String),
+}
+
+async fn sqlite() -> (Arc<dyn Store>, Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite:{}", dir.path().join("contract.db").display());
+    let store = server::store::open(&url).await.expect("sqlite store");
+    (store, Backend::Sqlite { _dir: dir })
+}
+
+async fn postgres() -> (Arc<dyn Store>, Backend) {
+    use sqlx::Connection as _;
+    let base = std::env::var("PORTAL_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
+    let name = format!("portal_contract_{}", uuid_like());
+    let mut admin = sqlx::PgConnection::connect(&format!("{base}/postgres"))
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for these tests: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    let store = server::store::open(&format!("{base}/{name}"))
+        .await
+        .expect("postgres store");
+    (store, Backend::Postgres(name))
+}
+
+fn uuid_like() -> String {
+    use rand::Rng as _;
+    let mut rng = rand::thread_rng();
+    (0..16)
+        .map(|_| char::from(b'a' + rng.gen_range(0..26)))
+        .collect()
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Backend::Postgres(name) = self {
+            // Best effort: a leftover test database is harmless.
+            let name = name.clone();
+            let _ = std::process::Command::new("psql")
+                .args(["-h", "127.0.0.1", "-U", "postgres", "-q", "-c"])
+                .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .output();
+        }
+    }
+}
+
+fn student(login: &str, name: &str) -> NewAccount {
+    NewAccount {
+        login_id: login.to_string(),
+        full_name: name.to_string(),
+        password_hash: "$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHQ$aGFzaA".to_string(),
+        temporary_password: true,
+        role: Role::Student,
+        school_code: None,
+        class_name: None,
+        temporary_expires_at: None,
+    }
+}
+
+const T0: i64 = 1_800_000_000;
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (store, _keep) = super::sqlite().await;
+                    super::$name(store).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (store, _keep) = super::postgres().await;
+                    super::$name(store).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    accounts_are_unique_by_login_id,
+    sessions_live_and_die,
+    parallel_claims_never_exceed_the_limit,
+    distinct_failures_lock_and_a_success_clears,
+    stale_claims_stop_counting,
+    password_history_keeps_five_and_every_temporary_one,
+    reset_limits_count_per_login_id,
+    challenges_round_trip,
+    schools_students_and_prefixes,
+    staff_batches_are_scoped_and_letters_expire,
+    audit_history_is_in_order,
+    the_installation_secret_is_stable,
+);
+
+async fn accounts_are_unique_by_login_id(store: Arc<dyn Store>) {
+    let id = store
+        .insert_account(student("allen_tan@students.edu.sg", "Allen Tan"), T0)
+        .await
+        .expect("insert");
+    let again = store
+        .insert_account(student("allen_tan@students.edu.sg", "Allen Tan"), T0)
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    let by_login = store
+        .account_by_login("allen_tan@students.edu.sg")
+        .await
+        .expect("get")
+        .expect("found");
+    assert_eq!(by_login.id, id);
+    assert!(by_login.temporary_password && !by_login.questions_set);
+    assert_eq!(by_login.role, Role::Student);
+    assert_eq!(
+        store.account(id).await.expect("get").map(|a| a.id),
+        Some(id)
+    );
+    assert!(store
+        .account_by_login("nobody@x.sg")
+        .await
+        .expect("get")
+        .is_none());
+    assert_eq!(store.count_accounts().await.expect("count"), 1);
+}
+
+async fn sessions_live_and_die(store: Arc<dyn Store>) {
+    let id = store
+        .insert_account(student("a@students.edu.sg", "A B"), T0)
+        .await
+        .expect("insert");
+    let token = [7u8; 32];
+    store
+        .start_session(&token, id, T0, None)
+        .await
+        .expect("start");
+    let s = store.session(&token).await.expect("get").expect("found");
+    assert_eq!(
+        (s.account_id, s.created_at, s.last_seen_at, s.reauth_at),
+        (id, T0, T0, T0)
+    );
+    store.touch_session(&token, T0 + 10).await.expect("touch");
+    store.touch_session(&token, T0 + 5).await.expect("touch");
+    assert_eq!(
+        store
+            .session(&token)
+            .await
+            .expect("get")
+            .expect("s")
+            .last_seen_at,
+        T0 + 10
+    );
+    store
+        .set_pending_questions(&token, Some("[1]"))
+        .await
+        .expect("pending");
+    store.set_redo_questions(&token, true).await.expect("redo");
+    let s = store.session(&token).await.expect("get").expect("s");
+    assert!(s.redo_questions && s.pending_questions.is_none());
+    store.set_reauth(&token, T0 + 20).await.expect("reauth");
+    assert_eq!(
+        store
+            .session(&token)
+            .await
+            .expect("get")
+            .expect("s")
+            .reauth_at,
+        T0 + 20
+    );
+    store
+        .save_answers(
+            id,
+            &[0, 1, 2].map(|i| StoredAnswer {
+                question_id: format!("q{i}"),
+                answer_hash: format!("h{i}"),
+            }),
+            &token,
+            T0,
+        )
+        .await
+        .expect("answers");
+    let s = store.session(&token).await.expect("get").expect("s");
+    assert!(!s.redo_questions);
+    assert!(
+        store
+            .account(id)
+            .await
+            .expect("a")
+            .expect("a")
+            .questions_set
+    );
+    assert_eq!(store.answers(id).await.expect("answers").len(), 3);
+    store.delete_session(&token).await.expect("delete");
+    assert!(store.session(&token).await.expect("get").is_none());
+}
+
+async fn parallel_claims_never_exceed_the_limit(store: Arc<dyn Store>) {
+    let id = store
+        .insert_account(student("a@students.edu.sg", "A B"), T0)
+        .await
+        .expect("insert");
+    let mut tasks = Vec::new();
+    for _ in 0..60 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.claim_attempt(id, T0, 5, 60).await
+        }));
+    }
+    let mut granted = 0;
+    for task in tasks {
+        if task.await.expect("join").expect("claim") {
+            granted += 1;
+        }
+    }
+    assert_eq!(granted, 5);
+    // A released claim frees a guess.
+    store.release_attempt(id).await.expect("release");
+    assert!(store.claim_attempt(id, T0, 5, 60).await.expect("claim"));
+    assert!(!store.claim_attempt(id, T0, 5, 60).await.expect("claim"));
+}
+
+async fn distinct_failures_lock_and_a_success_clears(store: Arc<dyn Store>) {
+    let policy = LockoutPolicy {
+        max_failures: 3,
+        lock_secs: 100,
+        max_lock_secs: 150,
+    };
+    let id = store
+        .insert_account(student("a@students.edu.sg", "A B"), T0)
+        .await
+        .expect("insert");
+    let fail = |fp: u8| {
+        let store = store.clone();
+        let policy = policy.clone();
+        async move {
+            assert!(store.claim_attempt(id, T0, 3, 60).await.expect("claim"));
+            store
+                .record_failure(id, &[fp; 16], T0, &policy)
+                .await
+                .expect("record")
+        }
+    };
+    assert_eq!(fail(1).await, FailureOutcome::Counted { failures: 1 });
+    assert_eq!(fail(1).await, FailureOutcome::Repeated);
+    assert_eq!(fail(2).await, FailureOutcome::Counted { failures: 2 });
+    assert_eq!(fail(3).await, FailureOutcome::Locked { until: T0 + 100 });
+    assert!(!store
+        .claim_attempt(id, T0 + 99, 3, 60)
+        .await
+        .expect("claim"));
+    assert!(store
+        .account(id)
+        .await
+        .expect("a")
+        .expect("a")
+        .is_locked(T0 + 99));
+    // The second lockout is longer (capped at 150).
+    for fp in 4..7 {
+        assert!(store
+            .claim_attempt(id, T0 + 100, 3, 60)
+            .await
+            .expect("claim"));
+        store
+            .record_failure(id, &[fp; 16], T0 + 100, &policy)
+            .await
+            .expect("record");
+    }
+    assert_eq!(
+        store.account(id).await.expect("a").expect("a").locked_until,
+        Some(T0 + 250)
+    );
+    assert!(store.unlock(id, T0 + 101).await.expect("unlock"));
+    assert!(!store.unlock(id, T0 + 101).await.expect("unlock"));
+    assert!(store
+        .claim_attempt(id, T0 + 101, 3, 60)
+        .await
+        .expect("claim"));
+    // A success ends the claim and upgrades the hash if it is still the old one.
+    let old = store
+        .account(id)
+        .await
+        .expect("a")
+        .expect("a")
+        .password_hash;
+    store
+        .start_session(
+            &[9u8; 32],
+            id,
+            T0 + 102,
+            Some(HashUpgrade {
+                old_hash: &old,
+                new_hash: "$argon2id$new",
+            }),
+        )
+        .await
+        .expect("start");
+    let account = store.account(id).await.expect("a").expect("a");
+    assert_eq!(account.password_hash, "$argon2id$new");
+    assert_eq!(account.locked_until, None);
+    for _ in 0..3 {
+        assert!(store
+            .claim_attempt(id, T0 + 103, 3, 60)
+            .await
+            .expect("claim"));
+        store.release_attempt(id).await.expect("release");
+    }
+}
+
+async fn stale_claims_stop_counting(store: Arc<dyn Store>) {
+    let id = store
+        .insert_account(student("a@students.edu.sg", "A B"), T0)
+        .await
+        .expect("insert");
+    for _ in 0..5 {
+        assert!(store.claim_attempt(id, T0, 5, 60).await.expect("claim"));
+    }
+    assert!(!store
+        .claim_attempt(id, T0 + 59, 5, 60)
+        .await
+        .expect("claim"));
+    // Their server died: a minute later they no longer count.
+    assert!(store
+        .claim_attempt(id, T0 + 61, 5, 60)
+        .await
+        .expect("claim"));
+}
+
+async fn password_history_keeps_five_and_every_temporary_one(store: Arc<dyn Store>) {
+    let id = store
+        .insert_account(student("a@students.edu.sg", "A B"), T0)
+        .await
+        .expect("insert");
+    for n in 1..=7 {
+        store
+            .replace_password(
+                id,
+                PasswordReplacement {
+                    new_hash: &format!("p{n}"),
+                    new_session: Some(&[n; 32]),
+                    history: 5,
+                    reset: n == 7,
+                },
+                T0 + i64::from(n),
+            )
+            .await
+            .expect("replace");
+    }
+    let history = store.password_history(id).await.expect("history");
+    // Newest first: p6..p2, and the temporary one (the seed hash) for good.
+    assert_eq!(history.len(), 6, "{history:?}");
+    assert_eq!(&history[..5], ["p6", "p5", "p4", "p3", "p2"]);
+    let account = store.account(id).await.expect("a").expect("a");
+    assert_eq!(account.password_hash, "p7");
+    assert!(!account.temporary_password);
+    assert_eq!(account.reset_notice_at, Some(T0 + 7));
+    // Only the last session survives.
+    assert!(store.session(&[6; 32]).await.expect("s").is_none());
+    assert!(store.session(&[7; 32]).await.expect("s").is_some());
+    store
+        .reset_to_temporary(id, "temp2", T0 + 100, T0 + 8)
+        .await
+        .expect("reset");
+    let account = store.account(id).await.expect("a").expect("a");
+    assert!(account.temporary_password);
+    assert_eq!(account.temporary_expires_at, Some(T0 + 100));
+    assert!(store.session(&[7; 32]).await.expect("s").is_none());
+}
+
+async fn reset_limits_count_per_login_id(store: Arc<dyn Store>) {
+    let limit = ResetLimit {
+        max_failures: 2,
+        window_secs: 100,
+        block_secs: 1000,
+    };
+    let key = "nobody@students.edu.sg";
+    for n in 0..2 {
+        assert_eq!(
+            store
+                .claim_reset_attempt(key, T0, &limit)
+                .await
+                .expect("claim"),
+            ResetClaim::Granted
+        );
+        let blocked = store
+            .reset_attempt_failed(key, T0, &limit)
+            .await
+            .expect("failed");
+        assert_eq!(blocked, (n == 1).then_some(T0 + 1000));
+    }
+    assert_eq!(
+        store
+            .claim_reset_attempt(key, T0 + 500, &limit)
+            .await
+            .expect("claim"),
+        ResetClaim::Blocked { until: T0 + 1000 }
+    );
+    assert_eq!(
+        store
+            .claim_reset_attempt(key, T0 + 1000, &limit)
+            .await
+            .expect("claim"),
+        ResetClaim::Granted
+    );
+    store.reset_attempt_succeeded(key).await.expect("ok");
+    // Another login ID is not affected.
+    assert_eq!(
+        store
+            .claim_reset_attempt("other@students.edu.sg", T0, &limit)
+            .await
+            .expect("claim"),
+        ResetClaim::Granted
+    );
+}
+
+async fn challenges_round_trip(store: Arc<dyn Store>) {
+    let id = store
+        .insert_account(student("a@students.edu.sg", "A B"), T0)
+        .await
+        .expect("insert");
+    let token = [3u8; 32];
+    store
+        .create_challenge(
+            &token,
+            &ChallengeRecord {
+                login_key: "a@students.edu.sg".into(),
+                account_id: Some(id),
+                slots: [0, 2],
+                created_at: T0,
+                verified_at: None,
+            },
+        )
+        .await
+        .expect("create");
+    store
+        .set_challenge_slots(&token, [1, 2])
+        .await
+        .expect("slots");
+    store
+        .verify_challenge(&token, T0 + 5)
+        .await
+        .expect("verify");
+    let c = store.challenge(&token).await.expect("get").expect("found");
+    assert_eq!(
+        (c.slots, c.verified_at, c.account_id),
+        ([1, 2], Some(T0 + 5), Some(id))
+    );
+    store.delete_challenge(&token).await.expect("delete");
+    assert!(store.challenge(&token).await.expect("get").is_none());
+}
+
+async fn schools_students_and_prefixes(store: Arc<dyn Store>) {
+    assert!(store.add_school("DEMO", "Demo School").await.expect("add"));
+    assert!(!store.add_school("DEMO", "Again").await.expect("add"));
+    assert_eq!(
+        store.school_name("DEMO").await.expect("name").as_deref(),
+        Some("Demo School")
+    );
+    for (login, name, class) in [
+        ("allen_tan@students.edu.sg", "Allen Tan", "5B"),
+        ("allen_tan1@students.edu.sg", "Allen Tan", "5C"),
+        ("allenxtan@students.edu.sg", "Allen Xtan", "5B"),
+    ] {
+        let mut account = student(login, name);
+        account.school_code = Some("DEMO".into());
+        account.class_name = Some(class.into());
+        store.insert_account(account, T0).await.expect("insert");
+    }
+    // `_` is a character here, not a wildcard.
+    let mut ids = store
+        .login_ids_starting_with("allen_tan")
+        .await
+        .expect("ids");
+    ids.sort();
+    assert_eq!(
+        ids,
+        ["allen_tan1@students.edu.sg", "allen_tan@students.edu.sg"]
+    );
+    let found = store
+        .find_student("DEMO", "5C", "Allen Tan")
+        .await
+        .expect("find")
+        .expect("found");
+    assert_eq!(found.login_id, "allen_tan1@students.edu.sg");
+    assert_eq!(
+        store
+            .students("DEMO", Some("5B"))
+            .await
+            .expect("students")
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.students("DEMO", None).await.expect("students").len(),
+        3
+    );
+    assert!(store
+        .students("OTHER", None)
+        .await
+        .expect("students")
+        .is_empty());
+}
+
+async fn staff_batches_are_scoped_and_letters_expire(store: Arc<dyn Store>) {
+    store.add_school("DEMO", "Demo").await.expect("school");
+    let staff = store
+        .insert_account(student("t@schools.gov.sg", "T T"), T0)
+        .await
+        .expect("staff");
+    let other = store
+        .insert_account(student("u@schools.gov.sg", "U U"), T0)
+        .await
+        .expect("other");
+    let batch = store
+        .save_import_batch("DEMO", staff, b"full_name,class\n", T0)
+        .await
+        .expect("batch");
+    assert!(store
+        .import_batch(batch, other)
+        .await
+        .expect("get")
+        .is_none());
+    let (school, file) = store
+        .import_batch(batch, staff)
+        .await
+        .expect("get")
+        .expect("found");
+    assert_eq!(
+        (school.as_str(), file.as_slice()),
+        ("DEMO", b"full_name,class\n".as_slice())
+    );
+    store.delete_import_batch(batch).await.expect("delete");
+    assert!(store
+        .import_batch(batch, staff)
+        .await
+        .expect("get")
+        .is_none());
+    let letters = store
+        .save_letters(staff, &[1; 12], b"sealed", T0, T0 + 60)
+        .await
+        .expect("save");
+    assert!(store
+        .letters(letters, other, T0)
+        .await
+        .expect("get")
+        .is_none());
+    assert!(store
+        .letters(letters, staff, T0 + 59)
+        .await
+        .expect("get")
+        .is_some());
+    assert!(store
+        .letters(letters, staff, T0 + 60)
+        .await
+        .expect("get")
+        .is_none());
+}
+
+async fn audit_history_is_in_order(store: Arc<dyn Store>) {
+    let id = store
+        .insert_account(student("a@students.edu.sg", "A B"), T0)
+        .await
+        .expect("insert");
+    for (n, kind) in ["first", "second", "third"].into_iter().enumerate() {
+        store
+            .audit(AuditEvent {
+                // Clocks of different instances disagree: the order is the order written.
+                at: T0 - i64::try_from(n).unwrap_or(0),
+                account_id: Some(id),
+                actor: "self".into(),
+                kind: kind.into(),
+                client: Some("127.0.0.1".into()),
+                detail: None,
+            })
+            .await
+            .expect("audit");
+    }
+    let kinds: Vec<String> = store
+        .audit_history(id)
+        .await
+        .expect("history")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["first", "second", "third"]);
+}
+
+async fn the_installation_secret_is_stable(store: Arc<dyn Store>) {
+    let first = store.installation_secret().await.expect("secret");
+    assert_eq!(first.len(), 32);
+    assert_eq!(store.installation_secret().await.expect("secret"), first);
+}
