@@ -6,6 +6,7 @@
 
 mod common;
 mod defences;
+mod instances;
 mod journey;
 mod postgres;
 mod self_service;
