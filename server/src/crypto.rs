@@ -39,6 +39,8 @@ pub struct Argon2Hasher {
     params: Params,
     running: Arc<Semaphore>,
     admitted: Arc<Semaphore>,
+    workers: usize,
+    capacity: usize,
     dummy_hash: String,
 }
 
@@ -52,6 +54,8 @@ impl Argon2Hasher {
             params,
             running: Arc::new(Semaphore::new(workers.max(1))),
             admitted: Arc::new(Semaphore::new(workers.max(1) + queue)),
+            workers: workers.max(1),
+            capacity: workers.max(1) + queue,
             dummy_hash,
         })
     }
@@ -183,6 +187,12 @@ impl SecretHasher for Argon2Hasher {
 
     async fn verify_dummy(&self, secret: &Secret) -> Result<(), HashError> {
         self.verify(secret, &self.dummy_hash).await.map(|_| ())
+    }
+
+    fn load(&self) -> (usize, usize) {
+        let admitted = self.capacity - self.admitted.available_permits();
+        let running = self.workers - self.running.available_permits();
+        (running, admitted.saturating_sub(running))
     }
 }
 

@@ -181,6 +181,7 @@ pub async fn server_fn_status(request: Request, next: Next) -> Response {
         }
         let retry_after = match error {
             AppError::Busy => Some(2),
+            AppError::Unavailable => Some(5),
             AppError::Throttled { retry_after_secs } => Some(retry_after_secs),
             _ => None,
         };

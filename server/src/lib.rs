@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod demo;
 pub mod guard;
 pub mod headers;
+pub mod ops;
 pub mod staff_routes;
 pub mod store;
 
@@ -89,6 +90,7 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
         .with_state(portal.clone());
     let router = pages
         .merge(staff)
+        .merge(ops::routes(portal.clone()))
         .layer(axum::middleware::from_fn_with_state(
             portal.clone(),
             guard::step_guard,

@@ -58,6 +58,9 @@ pub enum AppError {
     /// Not a login ID at all (its format, not whether it exists).
     #[error("not a login ID")]
     InvalidLoginId,
+    /// The database does not answer; try again in a moment.
+    #[error("the portal is temporarily unavailable")]
+    Unavailable,
     /// The server is at its hashing capacity; try again in a moment.
     #[error("the server is busy")]
     Busy,
@@ -85,7 +88,7 @@ impl AppError {
             AppError::ResetEnded => 410,
             AppError::AnswersRefused(_) | AppError::PasswordRefused(_) => 422,
             AppError::BadRequest => 400,
-            AppError::Busy => 503,
+            AppError::Busy | AppError::Unavailable => 503,
             AppError::Internal => 500,
         }
     }

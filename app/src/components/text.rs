@@ -77,6 +77,7 @@ pub fn error_text(locale: Locale, error: &AppError) -> String {
         AppError::InvalidLoginId => td_string!(locale, errors.invalid_login_id).to_string(),
         AppError::WrongStep { .. } => td_string!(locale, errors.wrong_step).to_string(),
         AppError::Busy => td_string!(locale, errors.busy).to_string(),
+        AppError::Unavailable => td_string!(locale, errors.unavailable).to_string(),
         AppError::BadRequest => td_string!(locale, errors.bad_request).to_string(),
         AppError::AnswersRefused(_) | AppError::PasswordRefused(_) | AppError::Internal => {
             td_string!(locale, errors.internal).to_string()

@@ -482,6 +482,10 @@ pub trait SecretHasher: Send + Sync + 'static {
     async fn check(&self, secret: &Secret, phc: &str) -> Result<Verification, HashError>;
     /// Costs what a real verification costs, for accounts that do not exist.
     async fn verify_dummy(&self, secret: &Secret) -> Result<(), HashError>;
+    /// Hashes running and waiting now (for the metrics).
+    fn load(&self) -> (usize, usize) {
+        (0, 0)
+    }
 }
 
 pub trait Clock: Send + Sync + 'static {

@@ -57,6 +57,15 @@ impl PgStore {
 fn db_error(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        // Connection exceptions (08…), shutdowns and "not accepting connections" (57P…,
+        // 55000 for a database closed to connections): the database is away.
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "55000") =>
+        {
+            StoreError::Unavailable(error.to_string())
+        }
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(error.to_string())
         }

@@ -117,3 +117,102 @@ async fn the_journey_lockout_and_reset_work_on_postgres() {
     assert_eq!(signed.location.as_deref(), Some("/portal?reset=1"));
     drop(app);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_database_goes_away_the_portal_says_so_and_comes_back_by_itself() {
+    use sqlx::Connection as _;
+    let db = PgDatabase::create().await;
+    let url = db.url.clone();
+    let app = spawn_app_with(move |c| c.database_url = url).await;
+    let get = |path: &'static str| {
+        let base = app.base.clone();
+        async move {
+            new_client()
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    assert_eq!(get("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(get("/readyz").await.status(), StatusCode::OK);
+
+    // Close the database to connections and cut the open ones.
+    let base = db
+        .url
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .expect("base");
+    let mut admin = sqlx::PgConnection::connect(&format!("{base}/postgres"))
+        .await
+        .expect("admin");
+    let name = db.url.rsplit('/').next().expect("name").to_string();
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .execute(&mut admin)
+        .await
+        .expect("close");
+    sqlx::query(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .execute(&mut admin)
+    .await
+    .expect("terminate");
+
+    assert_eq!(
+        get("/healthz").await.status(),
+        StatusCode::OK,
+        "the process is up"
+    );
+    let ready = get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let attempt = app.sign_in_elsewhere(ALLEN, TEMP).await;
+    assert_eq!(
+        attempt.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        attempt.body
+    );
+    assert_eq!(attempt.json(), serde_json::json!("Unavailable"));
+
+    // The database comes back: so does the portal, without a restart.
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .execute(&mut admin)
+        .await
+        .expect("open");
+    let mut ready = StatusCode::SERVICE_UNAVAILABLE;
+    for _ in 0..50 {
+        ready = get("/readyz").await.status();
+        if ready == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(ready, StatusCode::OK);
+    assert_eq!(
+        app.sign_in_elsewhere(ALLEN, TEMP).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_the_security_events_and_the_hash_queue() {
+    let app = spawn_app().await;
+    app.sign_in_elsewhere(ALLEN, "wrong").await;
+    app.sign_in_elsewhere(ALLEN, TEMP).await;
+    let text = new_client()
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    for needle in [
+        "portal_events_total{kind=\"sign_in\"}",
+        "portal_events_total{kind=\"sign_in_failed\"}",
+        "portal_hash_queue_depth",
+        "portal_hash_running",
+    ] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+}

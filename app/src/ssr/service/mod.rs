@@ -667,6 +667,9 @@ impl Portal {
         client: Option<String>,
         detail: Option<&str>,
     ) {
+        // Every security event is also a Prometheus counter: sign-ins, failures,
+        // lockouts, onboarding steps completed, resets…
+        metrics::counter!("portal_events_total", "kind" => kind.to_string()).increment(1);
         let event = AuditEvent {
             at: self.clock.now(),
             account_id,
@@ -683,7 +686,11 @@ impl Portal {
 
 pub(crate) fn internal(error: StoreError) -> AppError {
     tracing::error!(%error, "store error");
-    AppError::Internal
+    match error {
+        // The database is away: "try again in a moment" (503), and nothing changed.
+        StoreError::Unavailable(_) => AppError::Unavailable,
+        _ => AppError::Internal,
+    }
 }
 
 pub(crate) fn hash_error(error: HashError) -> AppError {
