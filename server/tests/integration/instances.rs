@@ -11,9 +11,9 @@ use super::postgres::PgDatabase;
 use crate::common::*;
 
 /// A `server` process, killed when dropped.
-struct Instance {
-    child: Child,
-    base: String,
+pub struct Instance {
+    pub child: Child,
+    pub base: String,
 }
 
 impl Drop for Instance {
@@ -23,14 +23,24 @@ impl Drop for Instance {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("port")
 }
 
-async fn start(database_url: &str, demo: bool, idle_secs: u32) -> Instance {
+pub async fn start(database_url: &str, demo: bool, idle_secs: u32) -> Instance {
+    start_with(database_url, demo, idle_secs, &[]).await
+}
+
+/// `start`, with more environment variables (they win over the defaults above).
+pub async fn start_with(
+    database_url: &str,
+    demo: bool,
+    idle_secs: u32,
+    extra: &[(&str, &str)],
+) -> Instance {
     let port = free_port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     if demo {
@@ -45,6 +55,9 @@ async fn start(database_url: &str, demo: bool, idle_secs: u32) -> Instance {
         .env("PORTAL_ARGON2_MEMORY_KIB", "256")
         .env("PORTAL_ARGON2_ITERATIONS", "1")
         .env("RUST_LOG", "warn")
+        // Many sign-ins from one address in these tests: the lockout is what they test.
+        .env("PORTAL_SIGN_IN_PER_MINUTE", "0")
+        .envs(extra.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

@@ -6,6 +6,7 @@
 
 mod common;
 mod defences;
+mod fault;
 mod instances;
 mod journey;
 mod postgres;
