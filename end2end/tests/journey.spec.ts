@@ -218,6 +218,7 @@ test("a student completes the first-login journey of the seed guide", async ({ p
 
   // 8) Success
   await expect(page).toHaveURL(/\/sspr\/password-changed$/);
+  await expect(page.getByText("Step 8 of 9")).toBeVisible();
   await expect(page.getByText("You have successfully changed your password.")).toBeVisible();
   if (js) {
     expect(await page.evaluate(() => (window as any).__sawWait)).toBe(true);

@@ -160,7 +160,8 @@ test("a student changes the password and sets up the questions again in the SSPR
   await page.getByLabel("New Password").fill("Red-Kite-Soars-22");
   await page.getByLabel("Confirm Password").fill("Red-Kite-Soars-22");
   await page.getByRole("button", { name: "Change Password" }).click();
-  await expect(page).toHaveURL(/\/sspr\/password-changed$/);
+  await expect(page).toHaveURL(/\/sspr\/password-changed\?from=sspr$/);
+  await expect(page.getByText("Step 8 of 9")).toHaveCount(0);
   await expect(page.getByText("You have successfully changed your password.")).toBeVisible();
   await shot(page, project, "32-sspr-password-changed");
   await page.getByRole("link", { name: "Continue" }).click();

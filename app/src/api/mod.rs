@@ -235,7 +235,8 @@ pub async fn sspr_change_password(
         )
         .await?;
     server::set_cookie(session_cookie(&token, portal.settings()));
-    leptos_axum::redirect(Step::PasswordChanged.path());
+    // The same success screen as onboarding, without the step count.
+    leptos_axum::redirect(&format!("{}?from=sspr", Step::PasswordChanged.path()));
     Ok(())
 }
 

@@ -370,8 +370,13 @@ pub fn PasswordChangedPage() -> impl IntoView {
             step=Step::PasswordChanged
             render=|view: JourneyView| {
                 let i18n = use_i18n();
+                // Step 8 of the first-login journey; the SSPR's change shows no count.
+                let from_sspr = use_query_map().get_untracked().get("from").is_some();
                 view! {
-                    <SsprFrame step=None idle_timeout_secs=view.idle_timeout_secs>
+                    <SsprFrame
+                        step=(!from_sspr).then_some(Step::PasswordChanged.number())
+                        idle_timeout_secs=view.idle_timeout_secs
+                    >
                         <h1>{t!(i18n, changed.heading)}</h1>
                         <p class="success" role="status">{t!(i18n, changed.body)}</p>
                         <div class="actions">

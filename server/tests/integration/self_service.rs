@@ -512,10 +512,13 @@ async fn sspr_change_password_needs_the_current_one_and_no_recent_one() {
     }
     let changed = sspr_change(&app, NEW_PASSWORD, "Green-Turtle-Dives7").await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
-    assert_eq!(changed.location.as_deref(), Some("/sspr/password-changed"));
+    assert_eq!(
+        changed.location.as_deref(),
+        Some("/sspr/password-changed?from=sspr")
+    );
     // This browser carries on with a new session; the other one has ended.
     assert_eq!(
-        app.page("/sspr/password-changed").await.status,
+        app.page("/sspr/password-changed?from=sspr").await.status,
         StatusCode::OK
     );
     let ended = other
