@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use crate::domain::password::PasswordOwner;
 use crate::domain::provisioning::Role;
 use crate::domain::secret::Secret;
 
@@ -29,11 +30,20 @@ pub struct Account {
     pub class_name: Option<String>,
     /// A temporary password stops working at this time.
     pub temporary_expires_at: Option<Timestamp>,
+    pub last_sign_in_at: Option<Timestamp>,
 }
 
 impl Account {
     pub fn is_locked(&self, now: Timestamp) -> bool {
         self.locked_until.is_some_and(|until| until > now)
+    }
+
+    /// Whose password it is: the name rule needs both names.
+    pub fn owner(&self) -> PasswordOwner {
+        PasswordOwner {
+            full_name: self.full_name.clone(),
+            login_id: self.login_id.clone(),
+        }
     }
 
     /// Still on a temporary password whose time is over.

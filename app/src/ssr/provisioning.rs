@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use rand::Rng as _;
 
-use super::ports::{Account, AccountId, NewAccount, Timestamp};
+use super::ports::{Account, AccountId, NewAccount};
 use super::service::{hash_error, internal, Portal};
 use crate::api::error::AppError;
 use crate::domain::login_id::LoginId;
@@ -539,10 +539,6 @@ impl Portal {
         self.audit_as(Some(account), actor, "answers_cleared", None, None)
             .await;
         Ok(())
-    }
-
-    pub fn temporary_expiry(&self, from: Timestamp) -> Timestamp {
-        from + TEMPORARY_DAYS * 86_400
     }
 }
 

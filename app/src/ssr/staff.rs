@@ -177,7 +177,7 @@ impl Portal {
             class_name: account.class_name.clone(),
             temporary_password: account.temporary_password,
             questions_set: account.questions_set,
-            last_sign_in_at: self.last_sign_in(scope, &account).await?,
+            last_sign_in_at: account.last_sign_in_at,
             locked_until: account.locked_until,
         };
         let events = self
@@ -200,22 +200,6 @@ impl Portal {
             events,
             idle_timeout_secs: self.settings().idle_timeout_secs,
         })
-    }
-
-    async fn last_sign_in(
-        &self,
-        scope: &StaffScope,
-        account: &Account,
-    ) -> Result<Option<i64>, AppError> {
-        let class = account.class_name.as_deref();
-        Ok(self
-            .store()
-            .students(&scope.school, class)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .find(|s| s.id == account.id)
-            .and_then(|s| s.last_sign_in_at))
     }
 
     /// Staff "reset": a new temporary password and its letter, sealed for this session.
@@ -277,10 +261,6 @@ impl Portal {
                     class: line.row.class,
                     temporary_password: password.expose().to_string(),
                 }),
-                (RowOutcome::Exists { login_id }, _) => {
-                    tracing::debug!(%login_id, "student exists");
-                    None
-                }
                 _ => None,
             })
             .collect();

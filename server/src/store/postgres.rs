@@ -22,6 +22,7 @@ pub struct PgStore {
 const ACCOUNT_COLUMNS: &str =
     "a.id, a.login_id, a.full_name, a.password_hash, a.password_temporary, a.locked_until, \
      a.reset_notice_at, a.role, a.school_code, a.class_name, a.temporary_expires_at, \
+     a.last_sign_in_at, \
      EXISTS (SELECT 1 FROM security_answers s WHERE s.account_id = a.id) AS questions_set";
 
 impl PgStore {
@@ -47,10 +48,6 @@ impl PgStore {
             .await
             .map_err(db_error)?;
         Ok(Self { pool })
-    }
-
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
     }
 }
 
@@ -153,6 +150,7 @@ fn account_from_row(row: &sqlx::postgres::PgRow) -> Result<Account, StoreError> 
         school_code: row.try_get("school_code").map_err(db_error)?,
         class_name: row.try_get("class_name").map_err(db_error)?,
         temporary_expires_at: row.try_get("temporary_expires_at").map_err(db_error)?,
+        last_sign_in_at: row.try_get("last_sign_in_at").map_err(db_error)?,
     })
 }
 

@@ -133,10 +133,7 @@ impl ActiveSession {
     }
 
     pub fn owner(&self) -> PasswordOwner {
-        PasswordOwner {
-            full_name: self.account.full_name.clone(),
-            login_id: self.account.login_id.clone(),
-        }
+        self.account.owner()
     }
 
     /// The choices waiting for confirmation, if any.
@@ -564,14 +561,10 @@ impl Portal {
         confirm: &Secret,
         keep_signed_in: bool,
     ) -> Result<Option<NewToken>, AppError> {
-        let owner = PasswordOwner {
-            full_name: account.full_name.clone(),
-            login_id: account.login_id.clone(),
-        };
         let mut violations = check_new_password(
             new_password.expose(),
             confirm.expose(),
-            &owner,
+            &account.owner(),
             &self.settings.policy,
         );
         if violations.is_empty() && self.was_used(account, new_password).await? {

@@ -10,9 +10,8 @@ use crate::api::ResetView;
 use crate::domain::answers::{normalise_answer, QuestionId, QUESTION_COUNT, QUESTION_LISTS};
 use crate::domain::journey::Step;
 use crate::domain::login_id::LoginId;
-use crate::domain::password::PasswordOwner;
 use crate::domain::secret::Secret;
-use crate::ssr::ports::{Account, ChallengeRecord, HashUpgrade, ResetClaim};
+use crate::ssr::ports::{ChallengeRecord, HashUpgrade, ResetClaim};
 
 /// A forgot-password attempt ends this long after it started.
 pub const RESET_CHALLENGE_SECS: i64 = 15 * 60;
@@ -22,13 +21,6 @@ fn random_slots() -> [usize; 2] {
     let picked = sample(&mut rand::thread_rng(), QUESTION_COUNT, 2);
     let (a, b) = (picked.index(0), picked.index(1));
     [a.min(b), a.max(b)]
-}
-
-fn owner_of(account: &Account) -> PasswordOwner {
-    PasswordOwner {
-        full_name: account.full_name.clone(),
-        login_id: account.login_id.clone(),
-    }
 }
 
 impl Portal {
@@ -105,7 +97,7 @@ impl Portal {
             };
             return match account {
                 Some(account) => Ok(ResetView::NewPassword {
-                    owner: owner_of(&account),
+                    owner: account.owner(),
                     policy: self.settings.policy,
                 }),
                 None => Ok(ResetView::Start),
