@@ -8,7 +8,11 @@ use std::{error::Error, path::PathBuf};
 fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo::rerun-if-changed=build.rs");
     let dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("no OUT_DIR")?).join("i18n");
-    let config = Config::new("en")?.parse_options(ParseOptions::new().interpolate_display(true));
+    // English first (the default, and what the guide is written in), then Singapore's
+    // other official languages.
+    let config = Config::new("en")?
+        .add_locales(["zh", "ms", "ta"])?
+        .parse_options(ParseOptions::new().interpolate_display(true));
     let infos = TranslationsInfos::parse(config)?;
     infos.emit_diagnostics();
     infos.rerun_if_locales_changed();

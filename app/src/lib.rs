@@ -10,6 +10,7 @@ pub mod api;
 pub mod components;
 pub mod domain;
 pub mod pages;
+pub mod practice;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
@@ -48,6 +49,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
+                {practice::practice_meta()}
             </head>
             <body>
                 <App />
@@ -59,6 +61,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    practice::provide_practice();
     let cookie_options = CookieOptions::<Locale>::default()
         .path("/")
         .max_age(365_i64 * 24 * 3600 * 1000);
@@ -68,6 +71,7 @@ pub fn App() -> impl IntoView {
             <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
             <Title text="MIMS Portal" />
             <Router>
+                <components::guide::PracticeBanner />
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />

@@ -33,7 +33,7 @@ test("a locked account gets the same message as a wrong password", async ({ page
       await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
     }
     await page.getByLabel("Username").fill(login);
-    await page.getByLabel("Password").fill(password);
+    await page.getByLabel("Password", { exact: true }).fill(password);
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page.getByText(message)).toBeVisible();
     texts.push(await page.locator("main").innerText());

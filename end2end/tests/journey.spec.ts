@@ -55,7 +55,7 @@ test("a student completes the first-login journey of the seed guide", async ({ p
 
   // A wrong password gets the one generic message.
   await page.getByLabel("Username").fill(student.login);
-  await page.getByLabel("Password").fill("wrong-password");
+  await page.getByLabel("Password", { exact: true }).fill("wrong-password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(
     page.getByText(
@@ -65,7 +65,7 @@ test("a student completes the first-login journey of the seed guide", async ({ p
   await shot(page, project, "01b-sign-in-failed");
 
   await page.getByLabel("Username").fill(student.login);
-  await page.getByLabel("Password").fill(TEMP);
+  await page.getByLabel("Password", { exact: true }).fill(TEMP);
   await page.getByRole("button", { name: "Sign in" }).click();
 
   // 2) + 3) Straight into MIMS Self Service Password Reset: Setup Security Questions
@@ -73,7 +73,7 @@ test("a student completes the first-login journey of the seed guide", async ({ p
   await hydrated(page, js);
   await expect(page.getByText("MIMS Self Service Password Reset")).toBeVisible();
   await expect(page.getByRole("heading", { name: "Setup Security Questions" })).toBeVisible();
-  await expect(page.getByText("Step 3 of 9")).toBeVisible();
+  await expect(page.getByTestId("step-indicator").getByText("Step 3 of 9")).toBeVisible();
   await expect(page.getByLabel("Language")).toBeVisible();
   const idle = page.getByTestId("idle-timeout");
   if (js) {
@@ -113,7 +113,7 @@ test("a student completes the first-login journey of the seed guide", async ({ p
   await expect(page).toHaveURL(/\/sspr\/confirm-questions$/);
   await hydrated(page, js);
   await expect(page.getByRole("heading", { name: "Confirm Security Questions" })).toBeVisible();
-  await expect(page.getByText("Step 4 of 9")).toBeVisible();
+  await expect(page.getByTestId("step-indicator").getByText("Step 4 of 9")).toBeVisible();
   const review = page.getByTestId("review");
   for (const text of [
     "What is your favourite food?",
@@ -147,7 +147,7 @@ test("a student completes the first-login journey of the seed guide", async ({ p
   await expect(page).toHaveURL(/\/sspr\/change-password$/);
   await hydrated(page, js);
   await expect(page.getByRole("heading", { name: "Change Password" })).toBeVisible();
-  await expect(page.getByText("Step 6 of 9")).toBeVisible();
+  await expect(page.getByTestId("step-indicator").getByText("Step 6 of 9")).toBeVisible();
   const rules = page.getByTestId("password-rules");
   for (const text of [
     "Password is case sensitive.",
@@ -170,7 +170,7 @@ test("a student completes the first-login journey of the seed guide", async ({ p
   const weak = `#${student.part}`;
   if (js) {
     // Live, rule by rule, while typing.
-    const input = page.getByLabel("New Password");
+    const input = page.getByLabel("New Password", { exact: true });
     await input.pressSequentially(weak);
     await expect(rule("min_length")).toHaveAttribute("data-status", "unmet");
     await expect(rule("first_character")).toHaveAttribute("data-status", "unmet");
@@ -185,15 +185,15 @@ test("a student completes the first-login journey of the seed guide", async ({ p
       await expect(rule(id)).toHaveAttribute("data-status", "met");
     }
     await expect(page.getByTestId("name-part")).toHaveCount(0);
-    await page.getByLabel("Confirm Password").pressSequentially("Blue-Whale");
+    await page.getByLabel("Confirm Password", { exact: true }).pressSequentially("Blue-Whale");
     await expect(page.getByTestId("confirm-status")).toHaveText("The passwords do not match.");
     await shot(page, project, "06c-live-checklist-met-mismatch");
-    await page.getByLabel("Confirm Password").fill(NEW_PASSWORD);
+    await page.getByLabel("Confirm Password", { exact: true }).fill(NEW_PASSWORD);
     await expect(page.getByTestId("confirm-status")).toHaveText("The passwords match.");
   } else {
     // Without JavaScript the server refuses with the same rule list.
-    await page.getByLabel("New Password").fill(weak);
-    await page.getByLabel("Confirm Password").fill(weak);
+    await page.getByLabel("New Password", { exact: true }).fill(weak);
+    await page.getByLabel("Confirm Password", { exact: true }).fill(weak);
     await page.getByRole("button", { name: "Change Password" }).click();
     await expect(page).toHaveURL(/\/sspr\/change-password/);
     await expect(rule("min_length")).toHaveAttribute("data-status", "unmet");
@@ -201,8 +201,8 @@ test("a student completes the first-login journey of the seed guide", async ({ p
     await expect(rule("no_name_part")).toHaveAttribute("data-status", "unmet");
     await expect(page.getByTestId("name-part")).toContainText(`“${student.part}”`);
     await shot(page, project, "06b-server-refused");
-    await page.getByLabel("New Password").fill(NEW_PASSWORD);
-    await page.getByLabel("Confirm Password").fill(NEW_PASSWORD);
+    await page.getByLabel("New Password", { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel("Confirm Password", { exact: true }).fill(NEW_PASSWORD);
   }
 
   // 7) "Please wait while the system change your password" while it runs
@@ -218,7 +218,7 @@ test("a student completes the first-login journey of the seed guide", async ({ p
 
   // 8) Success
   await expect(page).toHaveURL(/\/sspr\/password-changed$/);
-  await expect(page.getByText("Step 8 of 9")).toBeVisible();
+  await expect(page.getByTestId("step-indicator").getByText("Step 8 of 9")).toBeVisible();
   await expect(page.getByText("You have successfully changed your password.")).toBeVisible();
   if (js) {
     expect(await page.evaluate(() => (window as any).__sawWait)).toBe(true);
@@ -252,11 +252,11 @@ test("a student completes the first-login journey of the seed guide", async ({ p
 
   // The temporary password no longer signs in; the new one goes straight to the portal.
   await page.getByLabel("Username").fill(student.login);
-  await page.getByLabel("Password").fill(TEMP);
+  await page.getByLabel("Password", { exact: true }).fill(TEMP);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByText("Invalid username or password.")).toBeVisible();
   await page.getByLabel("Username").fill(student.login);
-  await page.getByLabel("Password").fill(NEW_PASSWORD);
+  await page.getByLabel("Password", { exact: true }).fill(NEW_PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/portal$/);
   await expect(page.getByText(`Welcome, ${student.name}`)).toBeVisible();
@@ -271,7 +271,7 @@ test("pages typed out of order lead back to the current step", async ({ page }, 
   await expect(page).toHaveURL(/\/$/);
   const login = info.project.name === "js" ? "chloe_ng@students.edu.sg" : "priya_subramaniam@students.edu.sg";
   await page.getByLabel("Username").fill(login);
-  await page.getByLabel("Password").fill(TEMP);
+  await page.getByLabel("Password", { exact: true }).fill(TEMP);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/sspr\/setup-questions$/);
   for (const path of ["/portal", "/sspr/change-password", "/sspr/confirm-questions", "/"]) {

@@ -57,7 +57,7 @@ async function onboard(page: Page, login: string) {
 
 async function signIn(page: Page, login: string, password: string) {
   await page.getByLabel("Username").fill(login);
-  await page.getByLabel("Password").fill(password);
+  await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
@@ -106,17 +106,17 @@ test("a student resets a forgotten password with two security questions", async 
   const rules = page.getByTestId("password-rules");
   if (js) {
     // The live checklist, from the same rules the server runs.
-    await page.getByLabel("New Password").pressSequentially("Blue");
+    await page.getByLabel("New Password", { exact: true }).pressSequentially("Blue");
     await expect(rules.locator('[data-rule="min_length"]')).toHaveAttribute("data-status", "unmet");
   }
   // An earlier password is refused by the server.
-  await page.getByLabel("New Password").fill(ONBOARDED);
-  await page.getByLabel("Confirm Password").fill(ONBOARDED);
+  await page.getByLabel("New Password", { exact: true }).fill(ONBOARDED);
+  await page.getByLabel("Confirm Password", { exact: true }).fill(ONBOARDED);
   await page.getByRole("button", { name: "Change Password" }).click();
   await expect(rules.locator('[data-rule="not_current"]')).toHaveAttribute("data-status", "unmet");
   await shot(page, project, "22-forgot-new-password-refused");
-  await page.getByLabel("New Password").fill("Green-Turtle-Dives7");
-  await page.getByLabel("Confirm Password").fill("Green-Turtle-Dives7");
+  await page.getByLabel("New Password", { exact: true }).fill("Green-Turtle-Dives7");
+  await page.getByLabel("Confirm Password", { exact: true }).fill("Green-Turtle-Dives7");
   await page.getByRole("button", { name: "Change Password" }).click();
 
   await expect(page).toHaveURL(/\/forgot-password\/done$/);
@@ -149,19 +149,19 @@ test("a student changes the password and sets up the questions again in the SSPR
   await page.getByRole("link", { name: /Change Password/ }).click();
   await expect(page).toHaveURL(/\/sspr\/password$/);
   await hydrated(page, js);
-  await page.getByLabel("Current Password").fill("not-my-password");
-  await page.getByLabel("New Password").fill("Red-Kite-Soars-22");
-  await page.getByLabel("Confirm Password").fill("Red-Kite-Soars-22");
+  await page.getByLabel("Current Password", { exact: true }).fill("not-my-password");
+  await page.getByLabel("New Password", { exact: true }).fill("Red-Kite-Soars-22");
+  await page.getByLabel("Confirm Password", { exact: true }).fill("Red-Kite-Soars-22");
   await page.getByRole("button", { name: "Change Password" }).click();
   await expect(page.getByText("The password you typed is not correct.")).toBeVisible();
   await hydrated(page, js);
   await shot(page, project, "31-sspr-password-wrong-current");
-  await page.getByLabel("Current Password").fill(ONBOARDED);
-  await page.getByLabel("New Password").fill("Red-Kite-Soars-22");
-  await page.getByLabel("Confirm Password").fill("Red-Kite-Soars-22");
+  await page.getByLabel("Current Password", { exact: true }).fill(ONBOARDED);
+  await page.getByLabel("New Password", { exact: true }).fill("Red-Kite-Soars-22");
+  await page.getByLabel("Confirm Password", { exact: true }).fill("Red-Kite-Soars-22");
   await page.getByRole("button", { name: "Change Password" }).click();
   await expect(page).toHaveURL(/\/sspr\/password-changed\?from=sspr$/);
-  await expect(page.getByText("Step 8 of 9")).toHaveCount(0);
+  await expect(page.getByTestId("step-indicator").getByText("Step 8 of 9")).toHaveCount(0);
   await expect(page.getByText("You have successfully changed your password.")).toBeVisible();
   await shot(page, project, "32-sspr-password-changed");
   await page.getByRole("link", { name: "Continue" }).click();
@@ -184,7 +184,7 @@ test("a student changes the password and sets up the questions again in the SSPR
   await expect(page).toHaveURL(/\/sspr\/setup-questions$/);
   await hydrated(page, js);
   await expect(page.getByRole("heading", { name: "Setup Security Questions" })).toBeVisible();
-  await expect(page.getByText("Step 3 of 9")).toHaveCount(0);
+  await expect(page.getByTestId("step-indicator").getByText("Step 3 of 9")).toHaveCount(0);
   await page.locator("#question1").selectOption({ label: "What is your favourite fruit?" });
   await page.locator("#answer1").fill("Durian");
   await page.locator("#question2").selectOption({ label: "What is your favourite bird?" });

@@ -42,7 +42,7 @@ async function studentCompletesJourney(browser: Browser, js: boolean, login: str
   await page.goto("/");
   await hydrated(page, js);
   await page.getByLabel("Username").fill(login);
-  await page.getByLabel("Password").fill(password);
+  await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/sspr\/setup-questions$/);
   for (const [endpoint, form] of [

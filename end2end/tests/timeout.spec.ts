@@ -14,7 +14,7 @@ async function signIn(page: Page, login: string) {
   await page.goto("/");
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   await page.getByLabel("Username").fill(login);
-  await page.getByLabel("Password").fill("2024Kmps");
+  await page.getByLabel("Password", { exact: true }).fill("2024Kmps");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/sspr\/setup-questions$/);
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");

@@ -40,6 +40,7 @@ fn config(database_url: String) -> Config {
         reset_attempts: 5,
         reset_window_secs: 3600,
         reset_block_secs: 24 * 3600,
+        practice: false,
     }
 }
 

@@ -41,6 +41,7 @@ fn config(database_url: String, workers: usize) -> Config {
         reset_attempts: 5,
         reset_window_secs: 3600,
         reset_block_secs: 86_400,
+        practice: false,
     }
 }
 

@@ -18,7 +18,9 @@ use crate::crypto::HashCost;
     version
 )]
 pub struct Cli {
-    /// Seed demo accounts (Allen Tan and his class) if the database is empty.
+    /// Practice mode for teachers: a banner on every page, the demo class (Allen Tan and
+    /// his classmates, seeded into an empty database), "Reset this practice account" and
+    /// a presenter view. Refuses a database holding accounts outside the practice school.
     #[arg(long)]
     pub demo: bool,
 
@@ -108,6 +110,10 @@ pub enum AccountsCommand {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
+    /// Practice mode: set from `--demo`, not a setting of its own.
+    #[arg(skip)]
+    pub practice: bool,
+
     /// Database to use. SQLite: `sqlite:PATH`; the file and its directory are created if missing.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite:data/portal.db")]
     pub database_url: String,
@@ -253,6 +259,7 @@ impl Config {
                 window_secs: self.reset_window_secs,
                 block_secs: self.reset_block_secs,
             },
+            practice: self.practice,
             ..Settings::default()
         }
     }

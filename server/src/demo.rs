@@ -6,49 +6,37 @@ use app::domain::secret::Secret;
 use app::ssr::ports::NewAccount;
 use app::ssr::service::Portal;
 
-/// The seed guide's default generic password.
-pub const DEMO_TEMPORARY_PASSWORD: &str = "2024Kmps";
-
-/// (full name, login ID) of the demo class.
-pub const DEMO_STUDENTS: &[(&str, &str)] = &[
-    ("Allen Tan", "allen_tan@students.edu.sg"),
-    (
-        "Nur Aisyah binte Rahman",
-        "nur_aisyah_rahman@students.edu.sg",
-    ),
-    ("Lim Wei Ling", "lim_wei_ling@students.edu.sg"),
-    ("Priya d/o Subramaniam", "priya_subramaniam@students.edu.sg"),
-    (
-        "Muhammad Hafiz bin Ismail",
-        "muhammad_hafiz_ismail@students.edu.sg",
-    ),
-    ("Chloe Ng", "chloe_ng@students.edu.sg"),
-    ("Tan Jun Jie", "tan_jun_jie@students.edu.sg"),
-    (
-        "Siti Nurhaliza binte Osman",
-        "siti_nurhaliza_osman@students.edu.sg",
-    ),
-    ("Arjun s/o Kumar", "arjun_kumar@students.edu.sg"),
-    ("Wong Mei Xin", "wong_mei_xin@students.edu.sg"),
-    ("Farah binte Abdullah", "farah_abdullah@students.edu.sg"),
-    ("Ethan Lee", "ethan_lee@students.edu.sg"),
-];
-
-/// The demo school, and the class every demo student is in.
-pub const DEMO_SCHOOL: (&str, &str) = ("DEMO", "Demo Primary School");
-pub const DEMO_CLASS: &str = "P5 Kindness";
-/// A teacher of the demo school, on the same temporary password.
-pub const DEMO_STAFF: (&str, &str) = ("Tan Mei Hua", "tan_mei_hua@schools.gov.sg");
+pub use app::practice::{
+    PRACTICE_CLASS as DEMO_CLASS, PRACTICE_PASSWORD as DEMO_TEMPORARY_PASSWORD,
+    PRACTICE_SCHOOL as DEMO_SCHOOL, PRACTICE_STAFF as DEMO_STAFF,
+    PRACTICE_STUDENTS as DEMO_STUDENTS,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error("could not seed the demo accounts: {0}")]
     Failed(String),
+    #[error(
+        "practice mode (--demo) refused: this database holds {0} account(s) outside the \
+         practice school {school}. Practice mode runs only on a database of its own, \
+         e.g. DATABASE_URL=sqlite:data/practice.db",
+        school = DEMO_SCHOOL.0
+    )]
+    RealAccounts(i64),
 }
 
-/// Seeds the demo class if the database holds no account; returns how many were created.
+/// Seeds the demo class if the database holds no account; returns how many were
+/// created. Refuses a database holding any account outside the practice school: practice
+/// mode must never run on a real school's accounts.
 pub async fn seed(portal: &Portal) -> Result<usize, DemoError> {
     let store = portal.store();
+    let outside = store
+        .count_accounts_outside(DEMO_SCHOOL.0)
+        .await
+        .map_err(|e| DemoError::Failed(e.to_string()))?;
+    if outside > 0 {
+        return Err(DemoError::RealAccounts(outside));
+    }
     let existing = store
         .count_accounts()
         .await

@@ -68,6 +68,10 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
     // Pages and server functions take small bodies; the class-list upload up to 2 MiB.
     let pages = Router::new()
         .route("/set-lang", axum::routing::get(set_language))
+        .route(
+            "/presenter",
+            axum::routing::get(set_presenter).with_state(portal.clone()),
+        )
         .leptos_routes_with_context(&leptos_options, routes, provide.clone(), move || {
             shell(shell_options.clone())
         })
@@ -115,18 +119,50 @@ async fn set_language(
         .get("lang")
         .and_then(|lang| lang.parse().ok())
         .unwrap_or_default();
-    // Only a local path: never an open redirect to another site.
-    let next = query
-        .get("next")
-        .map(String::as_str)
-        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\"))
-        .unwrap_or("/");
+    let next = local_path(query.get("next").map(String::as_str));
     let cookie = format!("i18n_pref_locale={locale}; Path=/; Max-Age=31536000; SameSite=Lax");
     (
         [(axum::http::header::SET_COOKIE, cookie)],
         axum::response::Redirect::to(next),
     )
         .into_response()
+}
+
+/// The presenter view's switch (practice mode only, else 404): remembers the choice in
+/// a cookie, then goes back to the page it came from. A GET form: works without
+/// JavaScript and changes nothing but this browser's view.
+async fn set_presenter(
+    axum::extract::State(portal): axum::extract::State<Arc<Portal>>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if !portal.settings().practice {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    }
+    let on = query.get("on").is_some_and(|v| v == "1");
+    let next = local_path(query.get("next").map(String::as_str));
+    let cookie = if on {
+        format!(
+            "{}=1; Path=/; Max-Age=86400; SameSite=Lax",
+            app::practice::PRESENTER_COOKIE
+        )
+    } else {
+        format!(
+            "{}=; Path=/; Max-Age=0; SameSite=Lax",
+            app::practice::PRESENTER_COOKIE
+        )
+    };
+    (
+        [(axum::http::header::SET_COOKIE, cookie)],
+        axum::response::Redirect::to(next),
+    )
+        .into_response()
+}
+
+/// `next` if it is a path on this site, else `/`: never an open redirect.
+fn local_path(next: Option<&str>) -> &str {
+    next.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\"))
+        .unwrap_or("/")
 }
 
 /// Serves `router` on `listener` until the process is asked to stop.

@@ -1,4 +1,5 @@
-//! `server`: runs the portal. `server --demo` also seeds the demo class.
+//! `server`: runs the portal. `server --demo` runs it in practice mode and seeds the
+//! demo class.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -108,7 +109,8 @@ where
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    let config = cli.config;
+    let mut config = cli.config;
+    config.practice = cli.demo;
     let portal = server::build_portal(&config, config.hash_cost(), Arc::new(SystemClock))
         .await
         .map_err(|e| e.to_string())?;
@@ -122,7 +124,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 "seeded the demo class (temporary password 2024Kmps)"
             );
         } else {
-            tracing::info!("the database already has accounts; demo seed skipped");
+            tracing::info!("the practice accounts are already there; demo seed skipped");
         }
     }
     let options = server::leptos_options(None);

@@ -301,3 +301,16 @@ pub async fn sign_out() -> Result<(), AppError> {
     leptos_axum::redirect(Step::SignIn.path());
     Ok(())
 }
+
+/// "Reset this practice account" (practice mode only): the account goes back to the
+/// start of the journey and the browser to the sign-in page.
+#[server(prefix = "/api", endpoint = "reset_practice_account")]
+pub async fn reset_practice_account() -> Result<(), AppError> {
+    use crate::ssr::context::clear_session_cookie;
+    let portal = server::portal()?;
+    let session = server::session()?;
+    portal.restart_practice(&session).await?;
+    server::set_cookie(clear_session_cookie(portal.settings()));
+    leptos_axum::redirect("/?practice_reset=1");
+    Ok(())
+}

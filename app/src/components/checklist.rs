@@ -104,6 +104,26 @@ pub fn RuleChecklist(
                 .count()
         })
     };
+    let summary = move |count: Option<usize>| match count {
+        None => None,
+        Some(0) => Some(t!(i18n, change.summary_ok).into_any()),
+        Some(count) => Some(t!(i18n, change.summary_missing, count = count).into_any()),
+    };
+    // The announced count follows the shown one after a pause in typing (at once on
+    // the server, where nothing is typed).
+    let announced = RwSignal::new(untrack(unmet_count));
+    #[cfg(feature = "hydrate")]
+    {
+        let pending = StoredValue::new_local(None::<leptos::prelude::TimeoutHandle>);
+        Effect::new(move |_| {
+            let count = unmet_count();
+            if let Some(handle) = pending.get_value() {
+                handle.clear();
+            }
+            let handle = set_timeout_with_handle(move || announced.set(count), ANNOUNCE_AFTER).ok();
+            pending.set_value(handle);
+        });
+    }
     let min = policy.min_length;
     let max = policy.max_length;
 
@@ -171,17 +191,20 @@ pub fn RuleChecklist(
                 </RuleRow>
             </Show>
         </ul>
-        <p class="rules-summary" aria-live="polite" data-testid="rules-summary">
-            {move || {
-                match unmet_count() {
-                    None => None,
-                    Some(0) => Some(t!(i18n, change.summary_ok).into_any()),
-                    Some(count) => Some(t!(i18n, change.summary_missing, count = count).into_any()),
-                }
-            }}
+        <p class="rules-summary" id="password-rules-summary" data-testid="rules-summary">
+            {move || summary(unmet_count())}
+        </p>
+        // What a screen reader hears: the same summary, politely, once typing pauses —
+        // not a new announcement on every keystroke.
+        <p class="visually-hidden" aria-live="polite" data-testid="rules-announcement">
+            {move || summary(announced.get())}
         </p>
     }
 }
+
+/// How long typing must pause before the checklist's summary is announced.
+#[cfg(feature = "hydrate")]
+const ANNOUNCE_AFTER: std::time::Duration = std::time::Duration::from_millis(900);
 
 #[component]
 fn RuleRow(rule: &'static str, status: Signal<Status>, children: Children) -> impl IntoView {

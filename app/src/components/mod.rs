@@ -3,6 +3,7 @@
 //! the step, the error summary and the live password-rule checklist.
 
 pub mod checklist;
+pub mod guide;
 pub mod password;
 pub mod text;
 
@@ -47,15 +48,23 @@ where
     }
 }
 
-/// The frame of every "MIMS Self Service Password Reset" screen.
+/// The frame of every journey screen: the header (title, idle countdown, language,
+/// "Sign out", "Step N of 9"), the step guide beside the screen, and `<main>`.
 #[component]
 pub fn SsprFrame(
-    /// The seed guide's step number shown as "Step N of 9", if the screen is a step.
+    /// The seed guide's step number shown as "Step N of 9" (with its guide), if the
+    /// screen is a step of the first-login journey.
     step: Option<u8>,
     idle_timeout_secs: i64,
-    /// Not signed in (the forgot-password screens): no countdown, no "Sign out".
+    /// Not signed in (sign-in and forgot-password screens): no countdown, no "Sign out".
     #[prop(optional)]
     public: bool,
+    /// A "MIMS Portal" screen (sign-in, the portal) rather than the SSPR's.
+    #[prop(optional)]
+    portal: bool,
+    /// The `<main>` element's classes.
+    #[prop(default = "card")]
+    class: &'static str,
     children: Children,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -63,7 +72,13 @@ pub fn SsprFrame(
     let header = view! {
         <header class="sspr-header">
             <div class="sspr-header__bar">
-                <p class="sspr-header__title">{t!(i18n, sspr_title)}</p>
+                <p class="sspr-header__title">
+                    {if portal {
+                        t!(i18n, portal_title).into_any()
+                    } else {
+                        t!(i18n, sspr_title).into_any()
+                    }}
+                </p>
                 <div class="sspr-header__tools">
                     {(!public)
                         .then(|| {
@@ -79,7 +94,7 @@ pub fn SsprFrame(
             {step
                 .map(|n| {
                     view! {
-                        <p class="step-indicator" data-step=n>
+                        <p class="step-indicator" data-step=n data-testid="step-indicator">
                             {t!(i18n, header.step_of, n = n)}
                         </p>
                     }
@@ -92,9 +107,12 @@ pub fn SsprFrame(
             {t!(i18n, skip_to_content)}
         </a>
         {header}
-        <main id="main" class="card">
-            {children()}
-        </main>
+        <div class="layout" class:layout--guide=step.is_some()>
+            {step.map(|n| view! { <guide::StepGuide step=n /> })}
+            <main id="main" class=class>
+                {children()}
+            </main>
+        </div>
     }
 }
 

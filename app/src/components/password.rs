@@ -39,6 +39,8 @@ pub fn PasswordInputs(
     server_violations: Signal<Option<Vec<Violation>>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    let new_visible = RwSignal::new(false);
+    let confirm_visible = RwSignal::new(false);
     let mismatch = move || {
         let confirm = confirm_password.get();
         if confirm.is_empty() {
@@ -55,29 +57,39 @@ pub fn PasswordInputs(
         <h2 class="form-heading">{t!(i18n, change.type_new)}</h2>
         <div class="field">
             <label for="new_password">{t!(i18n, change.new_password)}</label>
+            <div class="password-input">
             <input
                 id="new_password"
                 name="new_password"
-                type="password"
+                type=password_type(new_visible)
+                spellcheck="false"
+                autocapitalize="none"
                 autocomplete="new-password"
                 placeholder=move || t_string!(i18n, change.new_placeholder)
                 aria-describedby="password-rules-summary"
                 required
                 on:input=move |ev| new_password.set(event_target_value(&ev))
             />
+            <PasswordToggle visible=new_visible controls="new_password" />
+            </div>
         </div>
         <div class="field">
             <label for="confirm_password">{t!(i18n, change.confirm_password)}</label>
+            <div class="password-input">
             <input
                 id="confirm_password"
                 name="confirm_password"
-                type="password"
+                type=password_type(confirm_visible)
+                spellcheck="false"
+                autocapitalize="none"
                 autocomplete="new-password"
                 placeholder=move || t_string!(i18n, change.confirm_placeholder)
                 aria-describedby="confirm-status"
                 required
                 on:input=move |ev| confirm_password.set(event_target_value(&ev))
             />
+            <PasswordToggle visible=confirm_visible controls="confirm_password" />
+            </div>
             <p id="confirm-status" class="confirm-status" aria-live="polite" data-testid="confirm-status">
                 {move || match mismatch() {
                     Some(true) => Some(view! { <span class="field-error">{t!(i18n, change.mismatch)}</span> }.into_any()),
@@ -103,4 +115,61 @@ pub fn WaitOverlay(pending: Signal<bool>) -> impl IntoView {
             </div>
         </Show>
     }
+}
+
+/// The GOV.UK password input's "Show" / "Hide" button for the field `controls`. The
+/// field's `type` follows `visible`. Shown once the page is hydrated (without
+/// JavaScript the field stays a plain password field); the change is announced
+/// ("Your password is visible") only after the student presses it.
+#[component]
+pub fn PasswordToggle(visible: RwSignal<bool>, controls: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    let hydrated = RwSignal::new(false);
+    let pressed = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <button
+            type="button"
+            class="password-toggle"
+            hidden=move || !hydrated.get()
+            aria-controls=controls
+            aria-label=move || {
+                if visible.get() {
+                    t_string!(i18n, password_input.hide_label)
+                } else {
+                    t_string!(i18n, password_input.show_label)
+                }
+            }
+            on:click=move |_| {
+                pressed.set(true);
+                visible.update(|v| *v = !*v);
+            }
+        >
+            {move || {
+                if visible.get() {
+                    t_string!(i18n, password_input.hide)
+                } else {
+                    t_string!(i18n, password_input.show)
+                }
+            }}
+        </button>
+        <span class="visually-hidden" aria-live="polite">
+            {move || {
+                pressed
+                    .get()
+                    .then(|| {
+                        if visible.get() {
+                            t_string!(i18n, password_input.visible)
+                        } else {
+                            t_string!(i18n, password_input.hidden)
+                        }
+                    })
+            }}
+        </span>
+    }
+}
+
+/// The `type` of a password field whose visibility `visible` holds.
+pub fn password_type(visible: RwSignal<bool>) -> impl Fn() -> &'static str + Copy {
+    move || if visible.get() { "text" } else { "password" }
 }

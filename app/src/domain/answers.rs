@@ -212,6 +212,24 @@ impl std::fmt::Debug for ChosenQuestion {
 
 /// Parses the raw form fields (question ids and answers) into three valid choices, or
 /// every problem found. The answers are kept as typed (trimmed) for display; hash
+/// How long an answer counts for the minimum length: a Han, kana or Hangul character
+/// is a whole word (榴莲 is "durian"), so it counts as two. A two-character Chinese
+/// answer is allowed; a two-letter English one is not.
+pub fn answer_weight(normalised: &str) -> usize {
+    normalised
+        .chars()
+        .map(|c| match u32::from(c) {
+            0x3040..=0x30FF
+            | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF
+            | 0xAC00..=0xD7AF
+            | 0xF900..=0xFAFF
+            | 0x20000..=0x3134F => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
 /// [`normalise_answer`] of them.
 pub fn parse_choices(
     questions: &[String; QUESTION_COUNT],
@@ -231,7 +249,7 @@ pub fn parse_choices(
         let length = norm.chars().count();
         if length == 0 {
             problems.push(AnswerProblem::Empty { slot });
-        } else if length < MIN_ANSWER_CHARS {
+        } else if answer_weight(&norm) < MIN_ANSWER_CHARS {
             problems.push(AnswerProblem::TooShort {
                 slot,
                 min: MIN_ANSWER_CHARS,
@@ -316,6 +334,24 @@ mod tests {
         assert_eq!(normalise_answer("ＲＡＭＥＮ"), "ramen"); // full-width, NFKC
         assert_eq!(normalise_answer("Straße"), "strasse"); // full case folding
         assert_eq!(normalise_answer("ﬁsh"), "fish"); // ligature, NFKC
+    }
+
+    #[test]
+    fn a_two_character_chinese_answer_is_long_enough_a_two_letter_one_is_not() {
+        let qs = strings(["food", "animal", "colour"]);
+        let ok = parse_choices(&qs, &strings(["榴莲", "大象", "蓝色"]), &allen());
+        assert!(ok.is_ok(), "{ok:?}");
+        let short = parse_choices(&qs, &strings(["榴", "大象", "蓝色"]), &allen());
+        assert_eq!(
+            short.err(),
+            Some(vec![AnswerProblem::TooShort { slot: 0, min: 3 }])
+        );
+        let latin = parse_choices(&qs, &strings(["ox", "Shark", "Turquoise"]), &allen());
+        assert_eq!(
+            latin.err(),
+            Some(vec![AnswerProblem::TooShort { slot: 0, min: 3 }])
+        );
+        assert_eq!(answer_weight("தோசை"), 4); // Tamil counts per character
     }
 
     #[test]

@@ -17,14 +17,20 @@ pub use staff::{
 };
 
 use crate::api::error::AppError;
-use crate::api::{ChangePassword, ConfirmQuestions, JourneyView, SetupQuestions, SignIn};
+use crate::api::{
+    ChangePassword, ConfirmQuestions, JourneyView, ResetPracticeAccount, SetupQuestions, SignIn,
+};
 use crate::components::checklist::RuleChecklist;
-use crate::components::password::{password_refusal, PasswordInputs, WaitOverlay};
+use crate::components::guide::PracticeAccounts;
+use crate::components::password::{
+    password_refusal, password_type, PasswordInputs, PasswordToggle, WaitOverlay,
+};
 use crate::components::text::{answer_problem_text, question_text};
-use crate::components::{ErrorSummary, JourneyGate, SignOutButton, SsprFrame};
+use crate::components::{ErrorSummary, JourneyGate, SsprFrame};
 use crate::domain::answers::{AnswerProblem, ChosenQuestion, QUESTION_COUNT, QUESTION_LISTS};
 use crate::domain::journey::Step;
 use crate::i18n::*;
+use crate::practice::use_practice;
 
 /// The error of the last submit, unless it is one the page shows next to a field.
 pub(crate) fn general_error<S>(value: S) -> impl Fn() -> Option<AppError> + Copy
@@ -42,22 +48,32 @@ where
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let i18n = use_i18n();
+    let password_visible = RwSignal::new(false);
     let action = ServerAction::<SignIn>::new();
     let query = use_query_map();
     let notice = move || {
         let q = query.get();
         if q.get("timeout").is_some() {
             Some(t!(i18n, sign_in.timed_out).into_any())
+        } else if q.get("practice_reset").is_some() {
+            Some(t!(i18n, practice.reset_done).into_any())
         } else {
             None
         }
     };
     let error = general_error(action.value());
     view! {
-        <main id="main" class="card card--narrow signin">
+        <SsprFrame
+            step=Some(Step::SignIn.number())
+            idle_timeout_secs=0
+            public=true
+            portal=true
+            class="card card--narrow signin"
+        >
             <h1>{t!(i18n, portal_title)}</h1>
             <p class="signin__intro">{t!(i18n, sign_in.intro, pattern = "<Full_Name>")}</p>
             {move || notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+            <PracticeAccounts />
             {move || view! { <ErrorSummary error=error() /> }}
             <ActionForm action=action>
                 <div class="field">
@@ -74,13 +90,18 @@ pub fn SignInPage() -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="password">{t!(i18n, sign_in.password)}</label>
-                    <input
-                        id="password"
-                        name="password"
-                        type="password"
-                        autocomplete="current-password"
-                        required
-                    />
+                    <div class="password-input">
+                        <input
+                            id="password"
+                            name="password"
+                            type=password_type(password_visible)
+                            autocomplete="current-password"
+                            spellcheck="false"
+                            autocapitalize="none"
+                            required
+                        />
+                        <PasswordToggle visible=password_visible controls="password" />
+                    </div>
                 </div>
                 <div class="actions">
                     <button type="submit" class="button" disabled=move || action.pending().get()>
@@ -91,7 +112,7 @@ pub fn SignInPage() -> impl IntoView {
             <p>
                 <a href="/forgot-password">{t!(i18n, sign_in.forgot)}</a>
             </p>
-        </main>
+        </SsprFrame>
     }
 }
 
@@ -380,7 +401,10 @@ pub fn PasswordChangedPage() -> impl IntoView {
                         <h1>{t!(i18n, changed.heading)}</h1>
                         <p class="success" role="status">{t!(i18n, changed.body)}</p>
                         <div class="actions">
-                            <a class="button" href=Step::Portal.path()>
+                            <a
+                                class="button"
+                                href=if from_sspr { "/portal" } else { "/portal?first=1" }
+                            >
                                 {t!(i18n, changed.continue_button)}
                             </a>
                         </div>
@@ -402,12 +426,17 @@ pub fn PortalPage() -> impl IntoView {
                 let name = view.owner.full_name.clone();
                 let query = use_query_map();
                 let was_reset = move || query.get().get("reset").is_some();
+                // "Step 9 of 9" when arriving from step 8; not on every later visit.
+                let first = query.get_untracked().get("first").is_some();
+                let practice = use_practice();
+                let reset_practice = ServerAction::<ResetPracticeAccount>::new();
                 view! {
-                    <header class="portal-header">
-                        <p class="portal-header__title">{t!(i18n, portal_title)}</p>
-                        <SignOutButton />
-                    </header>
-                    <main id="main" class="card portal">
+                    <SsprFrame
+                        step=first.then_some(Step::Portal.number())
+                        idle_timeout_secs=view.idle_timeout_secs
+                        portal=true
+                        class="card portal"
+                    >
                         <h1>{t!(i18n, portal.welcome, name = name)}</h1>
                         <Show when=was_reset>
                             <p class="notice" role="status" data-testid="reset-notice">
@@ -446,7 +475,31 @@ pub fn PortalPage() -> impl IntoView {
                                 </a>
                             </li>
                         </ul>
-                    </main>
+                        {practice
+                            .on
+                            .then(|| {
+                                view! {
+                                    <section class="practice-reset" aria-labelledby="practice-reset-heading">
+                                        <h2 id="practice-reset-heading">{t!(i18n, practice.reset_heading)}</h2>
+                                        <p>{t!(i18n, practice.reset_intro)}</p>
+                                        <ActionForm action=reset_practice>
+                                            <button
+                                                type="submit"
+                                                class="button button--secondary"
+                                                disabled=move || reset_practice.pending().get()
+                                            >
+                                                {t!(i18n, practice.reset_button)}
+                                            </button>
+                                        </ActionForm>
+                                        {move || {
+                                            view! {
+                                                <ErrorSummary error=general_error(reset_practice.value())() />
+                                            }
+                                        }}
+                                    </section>
+                                }
+                            })}
+                    </SsprFrame>
                 }
             }
         />

@@ -14,7 +14,9 @@ use crate::api::{
     SsprChangePassword, SsprSignIn, StartReset,
 };
 use crate::components::checklist::RuleChecklist;
-use crate::components::password::{password_refusal, PasswordInputs, WaitOverlay};
+use crate::components::password::{
+    password_refusal, password_type, PasswordInputs, PasswordToggle, WaitOverlay,
+};
 use crate::components::text::question_text;
 use crate::components::{ErrorSummary, JourneyGate, SsprFrame};
 use crate::domain::journey::Step;
@@ -330,6 +332,7 @@ pub fn SsprSignInPage() -> impl IntoView {
 #[component]
 fn SsprSignInForm(view: JourneyView) -> impl IntoView {
     let i18n = use_i18n();
+    let password_visible = RwSignal::new(false);
     let action = ServerAction::<SsprSignIn>::new();
     let error = general_error(action.value());
     let query = use_query_map();
@@ -360,13 +363,18 @@ fn SsprSignInForm(view: JourneyView) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="password">{t!(i18n, sspr.password)}</label>
-                    <input
-                        id="password"
-                        name="password"
-                        type="password"
-                        autocomplete="current-password"
-                        required
-                    />
+                    <div class="password-input">
+                        <input
+                            id="password"
+                            name="password"
+                            type=password_type(password_visible)
+                            autocomplete="current-password"
+                            spellcheck="false"
+                            autocapitalize="none"
+                            required
+                        />
+                        <PasswordToggle visible=password_visible controls="password" />
+                    </div>
                 </div>
                 <div class="actions">
                     <a class="button button--secondary" href=Step::Portal.path()>
@@ -401,6 +409,7 @@ pub fn SsprPasswordPage() -> impl IntoView {
 #[component]
 fn SsprPasswordForm(view: JourneyView) -> impl IntoView {
     let i18n = use_i18n();
+    let current_password_visible = RwSignal::new(false);
     let action = ServerAction::<SsprChangePassword>::new();
     let error = general_error(action.value());
     let new_password = RwSignal::new(String::new());
@@ -428,13 +437,18 @@ fn SsprPasswordForm(view: JourneyView) -> impl IntoView {
             <ActionForm action=action>
                 <div class="field">
                     <label for="current_password">{t!(i18n, sspr.current_password)}</label>
-                    <input
-                        id="current_password"
-                        name="current_password"
-                        type="password"
-                        autocomplete="current-password"
-                        required
-                    />
+                    <div class="password-input">
+                        <input
+                            id="current_password"
+                            name="current_password"
+                            type=password_type(current_password_visible)
+                            autocomplete="current-password"
+                            spellcheck="false"
+                            autocapitalize="none"
+                            required
+                        />
+                        <PasswordToggle visible=current_password_visible controls="current_password" />
+                    </div>
                 </div>
                 <PasswordInputs new_password confirm_password server_violations />
                 <div class="actions">

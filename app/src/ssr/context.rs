@@ -46,7 +46,7 @@ pub fn reset_token_from_headers(headers: &HeaderMap, settings: &Settings) -> Opt
     cookie_value(headers, reset_cookie_name(settings))
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(http::header::COOKIE)
         .iter()

@@ -280,6 +280,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Forgets the account's security answers (its sessions end).
     async fn clear_answers(&self, account: AccountId) -> Result<(), StoreError>;
+    /// Practice mode only: puts a practice account back at the start of the journey in
+    /// one transaction — `hash` as its temporary password (no expiry), no answers, no
+    /// password history, no sessions, no failures or lockout.
+    async fn restart_practice_account(
+        &self,
+        account: AccountId,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// How many accounts belong to no school or to a school other than `school`.
+    async fn count_accounts_outside(&self, school: &str) -> Result<i64, StoreError>;
 
     /// The students of a school (one class, or all), with where each stands.
     async fn students(

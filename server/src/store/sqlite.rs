@@ -295,6 +295,51 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(db_error)
     }
 
+    async fn restart_practice_account(
+        &self,
+        account: AccountId,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query(
+            "UPDATE accounts SET password_hash = ?, password_temporary = 1, \
+             temporary_expires_at = NULL, password_changed_at = ?, failed_count = 0, \
+             lockout_count = 0, locked_until = NULL WHERE id = ?",
+        )
+        .bind(hash)
+        .bind(now)
+        .bind(account)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        for sql in [
+            "DELETE FROM security_answers WHERE account_id = ?",
+            "DELETE FROM password_history WHERE account_id = ?",
+            "DELETE FROM sessions WHERE account_id = ?",
+            "DELETE FROM sign_in_failures WHERE account_id = ?",
+            "DELETE FROM reset_challenges WHERE account_id = ?",
+        ] {
+            sqlx::query(sql)
+                .bind(account)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn count_accounts_outside(&self, school: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM accounts WHERE school_code IS NULL OR school_code <> ?",
+        )
+        .bind(school)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.try_get("n").map_err(db_error)
+    }
+
     async fn clear_answers(&self, account: AccountId) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         for sql in [

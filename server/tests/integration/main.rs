@@ -10,5 +10,6 @@ mod fault;
 mod instances;
 mod journey;
 mod postgres;
+mod practice;
 mod self_service;
 mod staff;

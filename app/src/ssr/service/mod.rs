@@ -45,6 +45,9 @@ pub struct Settings {
     pub password_history: usize,
     /// Wrong forgot-password answers allowed per login ID.
     pub reset_limit: ResetLimit,
+    /// Practice mode (`server --demo`): the banner on every page, the presenter view and
+    /// "Reset this practice account".
+    pub practice: bool,
 }
 
 impl Default for Settings {
@@ -60,6 +63,7 @@ impl Default for Settings {
             reauth_secs: 5 * 60,
             password_history: 5,
             reset_limit: ResetLimit::default(),
+            practice: false,
         }
     }
 }
@@ -632,6 +636,35 @@ impl Portal {
         self.audit(
             Some(session.account.id),
             "sign_out",
+            session.client.clone(),
+            None,
+        )
+        .await;
+        Ok(())
+    }
+
+    /// "Reset this practice account": in practice mode only, and only for an account of
+    /// the practice school, the signed-in account goes back to the start of the journey
+    /// (the letter's temporary password, no answers, no history) and is signed out.
+    pub async fn restart_practice(&self, session: &ActiveSession) -> Result<(), AppError> {
+        use crate::practice::{PRACTICE_PASSWORD, PRACTICE_SCHOOL};
+        if !self.settings.practice
+            || session.account.school_code.as_deref() != Some(PRACTICE_SCHOOL.0)
+        {
+            return Err(AppError::Forbidden);
+        }
+        let hash = self
+            .hasher
+            .hash(&Secret::new(PRACTICE_PASSWORD))
+            .await
+            .map_err(hash_error)?;
+        self.store
+            .restart_practice_account(session.account.id, &hash, self.now())
+            .await
+            .map_err(internal)?;
+        self.audit(
+            Some(session.account.id),
+            "practice_reset",
             session.client.clone(),
             None,
         )
