@@ -2,6 +2,8 @@
 //! journey's services, puts the session middleware and the step guard in front of
 //! the Leptos pages and server functions, and serves the built site.
 
+#![recursion_limit = "256"]
+
 pub mod cli;
 pub mod clock;
 pub mod config;
