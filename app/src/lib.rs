@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
             <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
             <Title text="MIMS Portal" />
             <Router>
+                <components::SkipLink />
                 <components::guide::PracticeBanner />
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=SignInPage ssr=SsrMode::Async />

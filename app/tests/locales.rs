@@ -87,6 +87,23 @@ fn every_locale_has_every_key_with_the_same_placeholders() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// WCAG 2.5.3 (label in name): "Show" must be part of "Show password" in every
+/// language, or speech users cannot say what they see.
+#[test]
+fn the_show_hide_buttons_names_contain_their_visible_words() {
+    for locale in LOCALES {
+        let texts = &load(locale)["password_input"];
+        for (word, label) in [("show", "show_label"), ("hide", "hide_label")] {
+            let word = texts[word].as_str().unwrap_or_default().to_lowercase();
+            let label = texts[label].as_str().unwrap_or_default().to_lowercase();
+            assert!(
+                !word.is_empty() && label.contains(&word),
+                "{locale}: {label:?} does not contain {word:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn each_language_names_itself() {
     let names: Vec<String> = LOCALES

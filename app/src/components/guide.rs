@@ -66,6 +66,7 @@ pub fn StepGuide(step: u8) -> impl IntoView {
                 </details>
             </aside>
         }
+        .into_any()
     })
 }
 

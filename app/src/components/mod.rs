@@ -102,18 +102,17 @@ pub fn SsprFrame(
         </header>
     }
     .into_any();
+    let guide = step.map(|n| view! { <guide::StepGuide step=n /> }.into_any());
     view! {
-        <a class="skip-link" href="#main">
-            {t!(i18n, skip_to_content)}
-        </a>
         {header}
         <div class="layout" class:layout--guide=step.is_some()>
-            {step.map(|n| view! { <guide::StepGuide step=n /> })}
+            {guide}
             <main id="main" class=class>
                 {children()}
             </main>
         </div>
     }
+    .into_any()
 }
 
 /// Seconds before the end at which the "you will be signed out" dialog opens.
@@ -372,4 +371,15 @@ pub fn ErrorSummary(error: Option<AppError>) -> impl IntoView {
             </div>
         }
     })
+}
+
+/// "Skip to main content": the first stop of the Tab key on every page.
+#[component]
+pub fn SkipLink() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <a class="skip-link no-print" href="#main">
+            {t!(i18n, skip_to_content)}
+        </a>
+    }
 }

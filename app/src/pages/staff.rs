@@ -37,7 +37,6 @@ fn StaffFrame(idle_timeout_secs: i64, children: Children) -> impl IntoView {
     }
     .into_any();
     view! {
-        <a class="skip-link no-print" href="#main">{t!(i18n, skip_to_content)}</a>
         {header}
         <main id="main" class="card card--wide">{children()}</main>
     }
