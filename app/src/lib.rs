@@ -18,7 +18,7 @@ include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 
 use leptos::prelude::*;
 use leptos_i18n::context::CookieOptions;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -69,7 +69,7 @@ pub fn App() -> impl IntoView {
     view! {
         <I18nContextProvider cookie_options=cookie_options>
             <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
-            <Title text="MIMS Portal" />
+            <components::PageTitle />
             <Router>
                 <components::SkipLink />
                 <components::guide::PracticeBanner />

@@ -2,6 +2,7 @@
 // it) and fails if the browser reports any violation: a blocked script, style or
 // connection is a broken page even when the test's own checks pass.
 import { test as base, expect, Page } from "@playwright/test";
+import { expectAccessible } from "./helpers";
 
 export const CSP_HINT = /Content[ -]Security[ -]Policy/i;
 
@@ -23,7 +24,18 @@ export async function recordCspViolations(page: Page): Promise<string[]> {
   return violations;
 }
 
-export const test = base.extend<{ cspViolations: string[] }>({
+export const test = base.extend<{ cspViolations: string[]; axeAtEnd: void }>({
+  // Whatever screen a test (with JavaScript) ends on — staff tools, SSPR, forgot
+  // password, errors — gets the same axe-core WCAG 2.2 AA check as the journey.
+  axeAtEnd: [
+    async ({ page }, use, info) => {
+      await use();
+      if (info.project.name !== "js" || info.status !== info.expectedStatus) return;
+      if (page.isClosed() || !page.url().startsWith("http")) return;
+      await expectAccessible(page, `the last screen of "${info.title}" (${page.url()})`);
+    },
+    { auto: true },
+  ],
   cspViolations: [
     async ({ page }, use) => {
       const violations = await recordCspViolations(page);

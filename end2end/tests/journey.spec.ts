@@ -227,7 +227,7 @@ test("a student completes the first-login journey of the seed guide", async ({ p
   await page.getByRole("link", { name: "Continue" }).click();
 
   // 9) Portal
-  await expect(page).toHaveURL(/\/portal$/);
+  await expect(page).toHaveURL(/\/portal\?first=1$/);
   await hydrated(page, js);
   await expect(page.getByText(`Welcome, ${student.name}`)).toBeVisible();
   for (const [title, desc] of [

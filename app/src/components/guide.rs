@@ -47,11 +47,8 @@ pub fn StepGuide(step: u8) -> impl IntoView {
                 <details open=presenter>
                     <summary id="guide-summary" class="guide__summary">
                         <span class="guide__label">{t!(i18n, guide.toggle)}</span>
-                        <span class="guide__step">
-                            {t!(i18n, header.step_of, n = step)}
-                            ": "
-                            {move || text().map(|[title, ..]| title)}
-                        </span>
+                        <span class="guide__step">{t!(i18n, header.step_of, n = step)}</span>
+                        <span class="guide__title">{move || text().map(|[title, ..]| title)}</span>
                     </summary>
                     <dl class="guide__body">
                         <dt>{t!(i18n, guide.asks)}</dt>
@@ -107,16 +104,21 @@ pub fn PracticeBanner() -> impl IntoView {
 pub fn PracticeAccounts() -> impl IntoView {
     let i18n = use_i18n();
     use_practice().on.then(|| {
-        let names = PRACTICE_STUDENTS
+        let logins: Vec<&'static str> = PRACTICE_STUDENTS
             .iter()
             .map(|(_, login)| *login)
             .chain(std::iter::once(PRACTICE_STAFF.1))
-            .collect::<Vec<_>>()
-            .join(", ");
+            .collect();
+        let count = logins.len();
         view! {
-            <p class="notice practice-accounts" data-testid="practice-accounts">
-                {t!(i18n, practice.accounts, names = names.clone(), password = PRACTICE_PASSWORD)}
-            </p>
+            <details class="notice practice-accounts" data-testid="practice-accounts">
+                <summary>
+                    {t!(i18n, practice.accounts, count = count, password = PRACTICE_PASSWORD)}
+                </summary>
+                <ul class="practice-accounts__list">
+                    {logins.into_iter().map(|login| view! { <li>{login}</li> }).collect_view()}
+                </ul>
+            </details>
         }
     })
 }

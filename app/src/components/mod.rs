@@ -383,3 +383,10 @@ pub fn SkipLink() -> impl IntoView {
         </a>
     }
 }
+
+/// The document's title, in the chosen language.
+#[component]
+pub fn PageTitle() -> impl IntoView {
+    let i18n = use_i18n();
+    view! { <leptos_meta::Title text=move || t_string!(i18n, portal_title).to_string() /> }
+}
