@@ -144,3 +144,75 @@ async fn two_instances_on_one_database_behave_as_one() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some("/?timeout=1"));
 }
+
+/// SIGTERM while sign-ins are still queued for the hasher: the server stops taking new
+/// connections but finishes every request it has accepted (each gets its 200 and its
+/// session), then exits cleanly. Production argon2 cost and one hash worker, so the
+/// requests are really in flight when the signal lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_finishes_the_requests_in_flight_then_exits() {
+    const REQUESTS: usize = 40;
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite:{}", dir.path().join("portal.db").display());
+    let mut server = start_with(
+        &url,
+        true,
+        240,
+        &[
+            ("PORTAL_ARGON2_MEMORY_KIB", "19456"),
+            ("PORTAL_ARGON2_ITERATIONS", "2"),
+            ("PORTAL_HASH_WORKERS", "1"),
+            ("PORTAL_HASH_QUEUE", "256"),
+        ],
+    )
+    .await;
+    let base = server.base.clone();
+    let logins: Vec<&str> = server::demo::DEMO_STUDENTS.iter().map(|s| s.1).collect();
+    let (first_tx, mut first_rx) = tokio::sync::mpsc::channel::<()>(REQUESTS);
+    let mut tasks = Vec::new();
+    for i in 0..REQUESTS {
+        let base = base.clone();
+        let login = logins[i % logins.len()].to_string();
+        let first_tx = first_tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let status = sign_in(&new_client(), &base, &login, TEMP).await;
+            let _ = first_tx.send(()).await;
+            status
+        }));
+    }
+    // The first answer is back: the rest are queued behind one hash worker.
+    first_rx.recv().await.expect("a first answer");
+    let pid = server.child.id().to_string();
+    let term = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("task"));
+    }
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "every accepted request is answered: {statuses:?}"
+    );
+    // It exits by itself, successfully, and takes no new connection.
+    let mut exited = None;
+    for _ in 0..100 {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let exited = exited.expect("the server exits after SIGTERM");
+    assert!(exited.success(), "{exited:?}");
+    assert!(new_client().get(format!("{base}/")).send().await.is_err());
+    // Every one of those sign-ins left its session behind.
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("pool");
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(sessions, REQUESTS as i64);
+}
