@@ -53,6 +53,11 @@ pub const PRACTICE_STUDENTS: &[(&str, &str)] = &[
     ("Hui Min Teo", "hui_min_teo@students.edu.sg"),
 ];
 
+/// One of the seeded practice accounts (the reset touches no other account).
+pub fn is_practice_login(login_id: &str) -> bool {
+    PRACTICE_STAFF.1 == login_id || PRACTICE_STUDENTS.iter().any(|(_, l)| *l == login_id)
+}
+
 /// The cookie that keeps the presenter view on (practice mode only).
 pub const PRESENTER_COOKIE: &str = "portal_presenter";
 /// The `<meta name>` the server renders when practice mode is on.

@@ -161,10 +161,16 @@ async fn set_presenter(
         .into_response()
 }
 
-/// `next` if it is a path on this site, else `/`: never an open redirect.
-fn local_path(next: Option<&str>) -> &str {
-    next.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\"))
-        .unwrap_or("/")
+/// `next` if it is a path on this site, else `/`: never an open redirect. Browsers drop
+/// tabs and newlines from a URL and read `\` as `/`, so `/<TAB>/evil.example` or
+/// `/\evil.example` would leave the site: any control character or backslash is refused.
+pub fn local_path(next: Option<&str>) -> &str {
+    next.filter(|p| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p.chars().any(|c| c.is_control() || c == '\\')
+    })
+    .unwrap_or("/")
 }
 
 /// Serves `router` on `listener` until the process is asked to stop.

@@ -85,7 +85,11 @@ pub fn PracticeBanner() -> impl IntoView {
                 <p class="practice-banner__text">{t!(i18n, practice.banner)}</p>
                 <form method="get" action="/presenter" class="practice-banner__form">
                     <input type="hidden" name="on" value=if practice.presenter { "0" } else { "1" } />
-                    <input type="hidden" name="next" value=move || location.pathname.get() />
+                    <input
+                        type="hidden"
+                        name="next"
+                        value=move || format!("{}{}", location.pathname.get(), location.search.get())
+                    />
                     <button type="submit" class="button--small">
                         {if practice.presenter {
                             t!(i18n, practice.presenter_off).into_any()

@@ -105,11 +105,13 @@ pub fn SsprFrame(
     let guide = step.map(|n| view! { <guide::StepGuide step=n /> }.into_any());
     view! {
         {header}
+        // The guide follows the screen in reading and focus order: beside it on a wide
+        // display, below it on a phone.
         <div class="layout" class:layout--guide=step.is_some()>
-            {guide}
             <main id="main" class=class>
                 {children()}
             </main>
+            {guide}
         </div>
     }
     .into_any()
@@ -384,9 +386,16 @@ pub fn SkipLink() -> impl IntoView {
     }
 }
 
-/// The document's title, in the chosen language.
+/// The document's title, in the chosen language. On the server it is read once, here:
+/// `<MetaTags>` renders titles after the page, outside this request's reactive arena,
+/// where reading the locale signal panics (seen under concurrent renders). In the
+/// browser it follows a language switch.
 #[component]
 pub fn PageTitle() -> impl IntoView {
     let i18n = use_i18n();
-    view! { <leptos_meta::Title text=move || t_string!(i18n, portal_title).to_string() /> }
+    #[cfg(not(feature = "hydrate"))]
+    let text = t_string!(i18n, portal_title).to_string();
+    #[cfg(feature = "hydrate")]
+    let text = move || t_string!(i18n, portal_title).to_string();
+    view! { <leptos_meta::Title text=text /> }
 }

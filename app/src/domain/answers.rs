@@ -210,8 +210,6 @@ impl std::fmt::Debug for ChosenQuestion {
     }
 }
 
-/// Parses the raw form fields (question ids and answers) into three valid choices, or
-/// every problem found. The answers are kept as typed (trimmed) for display; hash
 /// How long an answer counts for the minimum length: a Han, kana or Hangul character
 /// is a whole word (榴莲 is "durian"), so it counts as two. A two-character Chinese
 /// answer is allowed; a two-letter English one is not.
@@ -230,6 +228,8 @@ pub fn answer_weight(normalised: &str) -> usize {
         .sum()
 }
 
+/// Parses the raw form fields (question ids and answers) into three valid choices, or
+/// every problem found. The answers are kept as typed (trimmed) for display; hash
 /// [`normalise_answer`] of them.
 pub fn parse_choices(
     questions: &[String; QUESTION_COUNT],

@@ -316,7 +316,8 @@ impl Store for PgStore {
         sqlx::query(
             "UPDATE accounts SET password_hash = $1, password_temporary = TRUE, \
              temporary_expires_at = NULL, password_changed_at = $2::bigint, failed_count = 0, \
-             lockout_count = 0, locked_until = NULL WHERE id = $3",
+             lockout_count = 0, locked_until = NULL, attempts_in_flight = 0, claimed_at = NULL, \
+             last_sign_in_at = NULL, reset_notice_at = NULL WHERE id = $3",
         )
         .bind(hash)
         .bind(now)
@@ -325,6 +326,9 @@ impl Store for PgStore {
         .await
         .map_err(db_error)?;
         for sql in [
+            // Forgot-password attempts are counted per login ID (it may not exist).
+            "DELETE FROM reset_limits WHERE login_key = \
+             (SELECT login_id FROM accounts WHERE id = $1)",
             "DELETE FROM security_answers WHERE account_id = $1",
             "DELETE FROM password_history WHERE account_id = $1",
             "DELETE FROM sessions WHERE account_id = $1",

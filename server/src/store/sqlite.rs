@@ -305,7 +305,8 @@ impl Store for SqliteStore {
         sqlx::query(
             "UPDATE accounts SET password_hash = ?, password_temporary = 1, \
              temporary_expires_at = NULL, password_changed_at = ?, failed_count = 0, \
-             lockout_count = 0, locked_until = NULL WHERE id = ?",
+             lockout_count = 0, locked_until = NULL, attempts_in_flight = 0, claimed_at = NULL, \
+             last_sign_in_at = NULL, reset_notice_at = NULL WHERE id = ?",
         )
         .bind(hash)
         .bind(now)
@@ -314,6 +315,9 @@ impl Store for SqliteStore {
         .await
         .map_err(db_error)?;
         for sql in [
+            // Forgot-password attempts are counted per login ID (it may not exist).
+            "DELETE FROM reset_limits WHERE login_key = \
+             (SELECT login_id FROM accounts WHERE id = ?)",
             "DELETE FROM security_answers WHERE account_id = ?",
             "DELETE FROM password_history WHERE account_id = ?",
             "DELETE FROM sessions WHERE account_id = ?",

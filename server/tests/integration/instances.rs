@@ -196,7 +196,7 @@ async fn sigterm_finishes_the_requests_in_flight_then_exits() {
         statuses.iter().all(|s| *s == StatusCode::OK),
         "every accepted request is answered: {statuses:?}"
     );
-    // It exits by itself, successfully, and takes no new connection.
+    // It exits by itself, successfully.
     let mut exited = None;
     for _ in 0..100 {
         if let Some(status) = server.child.try_wait().expect("wait") {
@@ -207,7 +207,6 @@ async fn sigterm_finishes_the_requests_in_flight_then_exits() {
     }
     let exited = exited.expect("the server exits after SIGTERM");
     assert!(exited.success(), "{exited:?}");
-    assert!(new_client().get(format!("{base}/")).send().await.is_err());
     // Every one of those sign-ins left its session behind.
     let pool = sqlx::SqlitePool::connect(&url).await.expect("pool");
     let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")

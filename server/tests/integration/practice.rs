@@ -10,12 +10,43 @@ use crate::common::*;
 async fn reset_puts_a_practice_account_back_at_the_start_and_signs_it_out() {
     let app = spawn_app_with(|c| c.practice = true).await;
     app.complete_onboarding().await;
+    // A second browser, and a forgot-password attempt with wrong answers (counted per
+    // login ID), so the reset has everything to clear.
+    let elsewhere = new_client();
+    let other = app
+        .call_with(
+            &elsewhere,
+            "sign_in",
+            &[("username", ALLEN), ("password", NEW_PASSWORD)],
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::OK, "{}", other.body);
+    app.call_with(&new_client(), "start_reset", &[("username", ALLEN)])
+        .await;
+    let pool = app.pool().await;
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .expect("count")
+        }
+    };
+    assert!(count("SELECT COUNT(*) FROM password_history").await > 0);
+    assert_eq!(count("SELECT COUNT(*) FROM sessions").await, 2);
+
     let reset = app.call("reset_practice_account", &[]).await;
     assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
 
-    // Signed out: the old cookie opens nothing.
+    // Every session of the account ended on the server (the other browser's too), its
+    // history and answers are gone.
+    assert_eq!(count("SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM password_history").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM security_answers").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM reset_challenges").await, 0);
     assert_eq!(
-        app.call("journey", &[]).await.status,
+        app.call_with(&elsewhere, "journey", &[]).await.status,
         StatusCode::UNAUTHORIZED
     );
     // The new password no longer works; the letter's does, and the journey starts over.
@@ -88,14 +119,26 @@ async fn the_server_binary_refuses_demo_mode_on_a_real_database() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite:{}", dir.path().join("real.db").display());
     let bin = env!("CARGO_BIN_EXE_server");
+    // Each run must end by itself: a server that started anyway is killed after 20 s
+    // and the test fails instead of hanging.
     let run = |args: &[&str]| {
-        std::process::Command::new(bin)
+        let mut child = std::process::Command::new(bin)
             .args(args)
             .env("DATABASE_URL", &url)
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "error")
-            .output()
-            .expect("run server")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run server");
+        for _ in 0..200 {
+            if child.try_wait().expect("wait").is_some() {
+                return child.wait_with_output().expect("output");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        panic!("`server {}` did not stop by itself", args.join(" "));
     };
     let added = run(&["schools", "add", "RSS", "Real Secondary School"]);
     assert!(added.status.success(), "{added:?}");
@@ -114,5 +157,38 @@ async fn the_server_binary_refuses_demo_mode_on_a_real_database() {
     assert!(
         stderr.contains("practice mode (--demo) refused"),
         "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn the_language_and_presenter_switches_never_leave_the_site() {
+    let app = spawn_app_with(|c| c.practice = true).await;
+    for next in [
+        "/%09/evil.example",
+        "/%0a/evil.example",
+        "/%5Cevil.example",
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+    ] {
+        for route in ["set-lang?lang=ta", "presenter?on=1"] {
+            let answer = app.page(&format!("/{route}&next={next}")).await;
+            assert_eq!(
+                answer.location.as_deref(),
+                Some("/"),
+                "{route} with next={next}"
+            );
+        }
+    }
+    let ok = app.page("/presenter?on=1&next=/portal%3Ffirst%3D1").await;
+    assert_eq!(ok.location.as_deref(), Some("/portal?first=1"));
+}
+
+#[tokio::test]
+async fn the_presenter_switch_does_not_exist_outside_practice_mode() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.page("/presenter?on=1&next=/").await.status,
+        StatusCode::NOT_FOUND
     );
 }

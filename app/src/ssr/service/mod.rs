@@ -647,9 +647,10 @@ impl Portal {
     /// the practice school, the signed-in account goes back to the start of the journey
     /// (the letter's temporary password, no answers, no history) and is signed out.
     pub async fn restart_practice(&self, session: &ActiveSession) -> Result<(), AppError> {
-        use crate::practice::{PRACTICE_PASSWORD, PRACTICE_SCHOOL};
+        use crate::practice::{is_practice_login, PRACTICE_PASSWORD, PRACTICE_SCHOOL};
         if !self.settings.practice
             || session.account.school_code.as_deref() != Some(PRACTICE_SCHOOL.0)
+            || !is_practice_login(&session.account.login_id)
         {
             return Err(AppError::Forbidden);
         }
