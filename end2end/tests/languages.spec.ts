@@ -60,6 +60,18 @@ for (const loc of LOCALES) {
     if (loc !== "en") await chooseLanguage(page, loc);
     await onScreen(page, loc, t.portal_title, 1, "01-sign-in");
 
+    // A wrong password typed with Show on: sending the form hides it again (GOV.UK).
+    await page.locator("#username").fill(student.login);
+    await page.locator("#password").fill("not-the-password");
+    await page.getByRole("button", { name: t.password_input.show_label }).click();
+    await expect(page.locator("#password")).toHaveAttribute("type", "text");
+    await page.getByRole("button", { name: t.sign_in.submit, exact: true }).click();
+    await expect(page.getByTestId("error-summary")).toContainText(
+      fill(t.sign_in.invalid, { attempts: 5, minutes: 15 }),
+    );
+    await expect(page.locator("#password")).toHaveAttribute("type", "password");
+    await expectAccessible(page, `${loc} sign-in error`);
+
     await page.locator("#username").fill(student.login);
     await page.locator("#password").fill(TEMP);
     await page.getByRole("button", { name: t.sign_in.submit, exact: true }).click();

@@ -127,6 +127,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             tracing::info!("the practice accounts are already there; demo seed skipped");
         }
     }
+    if !cli.demo {
+        if let Ok(Some(_)) = portal
+            .store()
+            .school_name(server::demo::DEMO_SCHOOL.0)
+            .await
+        {
+            tracing::warn!(
+                school = server::demo::DEMO_SCHOOL.0,
+                "this database holds the practice school seeded by --demo (accounts on the \
+                 published password 2024Kmps); use a separate database for practice"
+            );
+        }
+    }
     let options = server::leptos_options(None);
     let addr = options.site_addr;
     let listener = tokio::net::TcpListener::bind(addr)

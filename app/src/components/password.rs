@@ -127,6 +127,13 @@ pub fn PasswordToggle(visible: RwSignal<bool>, controls: &'static str) -> impl I
     let hydrated = RwSignal::new(false);
     let pressed = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
+    // Sending the form hides the password again (GOV.UK password input): it is not
+    // left readable on the next screen, a projector, or in the browser's form history.
+    #[cfg(feature = "hydrate")]
+    {
+        let listener = window_event_listener(leptos::ev::submit, move |_| visible.set(false));
+        on_cleanup(move || listener.remove());
+    }
     view! {
         <button
             type="button"
