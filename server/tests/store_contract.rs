@@ -119,6 +119,7 @@ contract!(
     staff_batches_are_scoped_and_letters_expire,
     audit_history_is_in_order,
     the_installation_secret_is_stable,
+    a_practice_restart_clears_one_account_and_nothing_else,
 );
 
 async fn accounts_are_unique_by_login_id(store: Arc<dyn Store>) {
@@ -614,4 +615,101 @@ async fn the_installation_secret_is_stable(store: Arc<dyn Store>) {
     let first = store.installation_secret().await.expect("secret");
     assert_eq!(first.len(), 32);
     assert_eq!(store.installation_secret().await.expect("secret"), first);
+}
+
+/// "Reset this practice account": the account is back at the start (temporary hash, no
+/// answers, history, sessions or forgot-password count); another account keeps all.
+async fn a_practice_restart_clears_one_account_and_nothing_else(store: Arc<dyn Store>) {
+    let limit = ResetLimit {
+        max_failures: 2,
+        window_secs: 1000,
+        block_secs: 1000,
+    };
+    let mut ids = Vec::new();
+    for (n, login) in [(1_u8, "a@students.edu.sg"), (2, "b@students.edu.sg")] {
+        let id = store
+            .insert_account(student(login, "A B"), T0)
+            .await
+            .expect("insert");
+        store
+            .replace_password(
+                id,
+                PasswordReplacement {
+                    new_hash: "changed",
+                    new_session: Some(&[n; 32]),
+                    history: 5,
+                    reset: false,
+                },
+                T0 + 1,
+            )
+            .await
+            .expect("replace");
+        store
+            .save_answers(
+                id,
+                &[0, 1, 2].map(|i| StoredAnswer {
+                    question_id: format!("q{i}"),
+                    answer_hash: format!("h{i}"),
+                }),
+                &[n; 32],
+                T0 + 2,
+            )
+            .await
+            .expect("answers");
+        store
+            .claim_reset_attempt(login, T0 + 3, &limit)
+            .await
+            .expect("claim");
+        assert_eq!(
+            store
+                .reset_attempt_failed(login, T0 + 3, &limit)
+                .await
+                .expect("failed"),
+            None
+        );
+        ids.push(id);
+    }
+    store
+        .restart_practice_account(ids[0], "temp", T0 + 4)
+        .await
+        .expect("restart");
+
+    let a = store.account(ids[0]).await.expect("a").expect("a");
+    assert_eq!(a.password_hash, "temp");
+    assert!(a.temporary_password);
+    assert_eq!(a.temporary_expires_at, None);
+    assert!(store.answers(ids[0]).await.expect("answers").is_empty());
+    assert!(store.password_history(ids[0]).await.expect("h").is_empty());
+    assert!(store.session(&[1; 32]).await.expect("s").is_none());
+    // Its forgot-password count starts again: one more failure does not block it…
+    store
+        .claim_reset_attempt("a@students.edu.sg", T0 + 5, &limit)
+        .await
+        .expect("claim");
+    assert_eq!(
+        store
+            .reset_attempt_failed("a@students.edu.sg", T0 + 5, &limit)
+            .await
+            .expect("failed"),
+        None
+    );
+    // …while the other account keeps everything, its count included.
+    let b = store.account(ids[1]).await.expect("b").expect("b");
+    assert_eq!(b.password_hash, "changed");
+    assert_eq!(store.answers(ids[1]).await.expect("answers").len(), 3);
+    assert!(!store.password_history(ids[1]).await.expect("h").is_empty());
+    assert!(store.session(&[2; 32]).await.expect("s").is_some());
+    store
+        .claim_reset_attempt("b@students.edu.sg", T0 + 5, &limit)
+        .await
+        .expect("claim");
+    assert_eq!(
+        store
+            .reset_attempt_failed("b@students.edu.sg", T0 + 5, &limit)
+            .await
+            .expect("failed"),
+        Some(T0 + 5 + 1000)
+    );
+    // Both belong to no school: both count as outside the practice school.
+    assert_eq!(store.count_accounts_outside("DEMO").await.expect("n"), 2);
 }
