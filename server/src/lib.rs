@@ -2,8 +2,6 @@
 //! journey's services, puts the session middleware and the step guard in front of
 //! the Leptos pages and server functions, and serves the built site.
 
-#![recursion_limit = "256"]
-
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -116,18 +114,14 @@ async fn set_language(
     axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> axum::response::Response {
     use app::i18n::Locale;
-    use axum::response::IntoResponse as _;
     let locale: Locale = query
         .get("lang")
         .and_then(|lang| lang.parse().ok())
         .unwrap_or_default();
-    let next = local_path(query.get("next").map(String::as_str));
-    let cookie = format!("i18n_pref_locale={locale}; Path=/; Max-Age=31536000; SameSite=Lax");
-    (
-        [(axum::http::header::SET_COOKIE, cookie)],
-        axum::response::Redirect::to(next),
+    remember_and_go_back(
+        format!("i18n_pref_locale={locale}; Path=/; Max-Age=31536000; SameSite=Lax"),
+        &query,
     )
-        .into_response()
 }
 
 /// The presenter view's switch (practice mode only, else 404): remembers the choice in
@@ -141,19 +135,27 @@ async fn set_presenter(
     if !portal.settings().practice {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     }
-    let on = query.get("on").is_some_and(|v| v == "1");
-    let next = local_path(query.get("next").map(String::as_str));
-    let cookie = if on {
-        format!(
-            "{}=1; Path=/; Max-Age=86400; SameSite=Lax",
-            app::practice::PRESENTER_COOKIE
-        )
+    let (value, max_age) = if query.get("on").is_some_and(|v| v == "1") {
+        ("1", 86_400)
     } else {
-        format!(
-            "{}=; Path=/; Max-Age=0; SameSite=Lax",
-            app::practice::PRESENTER_COOKIE
-        )
+        ("", 0)
     };
+    remember_and_go_back(
+        format!(
+            "{}={value}; Path=/; Max-Age={max_age}; SameSite=Lax",
+            app::practice::PRESENTER_COOKIE
+        ),
+        &query,
+    )
+}
+
+/// Sets `cookie` and redirects to the query's `next`, if it is a page of this site.
+fn remember_and_go_back(
+    cookie: String,
+    query: &std::collections::HashMap<String, String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let next = local_path(query.get("next").map(String::as_str));
     (
         [(axum::http::header::SET_COOKIE, cookie)],
         axum::response::Redirect::to(next),
@@ -164,7 +166,7 @@ async fn set_presenter(
 /// `next` if it is a path on this site, else `/`: never an open redirect. Browsers drop
 /// tabs and newlines from a URL and read `\` as `/`, so `/<TAB>/evil.example` or
 /// `/\evil.example` would leave the site: any control character or backslash is refused.
-pub fn local_path(next: Option<&str>) -> &str {
+fn local_path(next: Option<&str>) -> &str {
     next.filter(|p| {
         p.starts_with('/')
             && !p.starts_with("//")
