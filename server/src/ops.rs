@@ -51,6 +51,7 @@ async fn metrics_text(State(portal): State<Arc<Portal>>) -> Response {
     let (running, waiting) = portal.hasher().load();
     metrics::gauge!("portal_hash_running").set(running as f64);
     metrics::gauge!("portal_hash_queue_depth").set(waiting as f64);
+    metrics::gauge!("portal_hash_memory_bytes").set(portal.hasher().memory_bytes() as f64);
     let body = recorder().map(PrometheusHandle::render).unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -507,6 +507,19 @@ pub trait SecretHasher: Send + Sync + 'static {
     fn load(&self) -> (usize, usize) {
         (0, 0)
     }
+    /// Every worker busy and the queue full: a new hash would be refused. Lets a
+    /// request be refused before it does any other work.
+    fn saturated(&self) -> bool {
+        false
+    }
+    /// Hashes it takes at once, running and waiting (beyond that: `Busy`).
+    fn capacity(&self) -> usize {
+        usize::MAX
+    }
+    /// Bytes of hash working memory the hasher holds (for the metrics).
+    fn memory_bytes(&self) -> usize {
+        0
+    }
 }
 
 pub trait Clock: Send + Sync + 'static {

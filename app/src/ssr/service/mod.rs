@@ -156,6 +156,17 @@ pub struct Portal {
     clock: Arc<dyn Clock>,
     settings: Settings,
     throttle: ClientThrottle,
+    /// Sign-ins being handled now (see [`Portal::admit_sign_in`]).
+    sign_ins: std::sync::atomic::AtomicUsize,
+}
+
+/// One sign-in counted as in flight until dropped.
+struct SignInSlot<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for SignInSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// What a counted password check found.
@@ -181,7 +192,24 @@ impl Portal {
             clock,
             throttle: ClientThrottle::new(settings.throttle),
             settings,
+            sign_ins: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    /// Sheds load at the door. Every sign-in needs one hash, and the hasher takes at
+    /// most `capacity` at once (running and waiting): a sign-in beyond that many in
+    /// flight, or arriving while the hasher is full, is answered "busy" at once, before
+    /// it reads the account and claims an attempt (database work that would only be
+    /// undone). The same for every login ID, so it tells nothing.
+    fn admit_sign_in(&self) -> Result<SignInSlot<'_>, AppError> {
+        use std::sync::atomic::Ordering;
+        let before = self.sign_ins.fetch_add(1, Ordering::SeqCst);
+        let slot = SignInSlot(&self.sign_ins);
+        if before >= self.hasher.capacity() || self.hasher.saturated() {
+            metrics::counter!("portal_sign_in_shed_total").increment(1);
+            return Err(AppError::Busy);
+        }
+        Ok(slot)
     }
 
     pub fn settings(&self) -> &Settings {
@@ -278,6 +306,7 @@ impl Portal {
             self.audit(None, "sign_in_throttled", client, None).await;
             return Err(AppError::Throttled { retry_after_secs });
         }
+        let _slot = self.admit_sign_in()?;
         let account = match LoginId::parse(login_id) {
             Some(id) => self
                 .store
