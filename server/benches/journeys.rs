@@ -153,6 +153,7 @@ async fn measure(database: Database, secs: f64, rounds: usize) {
     let (base, portal) = start_server(&config(database.url(), workers, 1024)).await;
     // Generously more accounts than the journeys a run can do (~30/s on 2 cores).
     let accounts = 200 + (rounds as f64 * secs * 60.0 * workers as f64) as usize;
+    let empty = database_figures(&database).await;
     add_accounts(&portal, accounts).await;
     let next = Arc::new(AtomicUsize::new(0));
     run_journeys(&base, &next, clients, 1.0).await; // warm-up
@@ -192,16 +193,18 @@ async fn measure(database: Database, secs: f64, rounds: usize) {
     println!("  argon2 operations / journey: {per_journey:>8.2}   (counted by the server)");
     println!("  journeys completed         : {journeys} in {time:.1} s, {failed} failed");
     println!("  journeys / s               : {rate:>8.2}   (hash limit {limit:.2} /s)");
-    if let (Some(before), Some(after)) = (before, database_figures(&database).await) {
+    if let (Some(empty), Some(before), Some(after)) =
+        (empty, before, database_figures(&database).await)
+    {
         let n = journeys as f64;
         println!(
             "  PostgreSQL per journey     : {:.1} transactions (reads included), {:.1} rows written, {:.0} bytes of \
-             database growth ({} accounts: {:.0} bytes each before any journey)",
+             database growth; per account before any journey: {:.0} bytes ({} accounts)",
             (after.commits - before.commits) / n,
             (after.rows - before.rows) / n,
             (after.bytes - before.bytes) / n,
+            (before.bytes - empty.bytes) / accounts as f64,
             accounts,
-            before.bytes / accounts as f64,
         );
     }
     println!(
