@@ -55,6 +55,8 @@ struct MemoryPool {
     free: std::sync::Mutex<Vec<Vec<Block>>>,
     blocks: usize,
     allocated: std::sync::atomic::AtomicUsize,
+    /// The most buffers that existed at once.
+    most: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryPool {
@@ -63,6 +65,7 @@ impl MemoryPool {
             free: std::sync::Mutex::new(Vec::new()),
             blocks: params.block_count(),
             allocated: std::sync::atomic::AtomicUsize::new(0),
+            most: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -73,17 +76,26 @@ impl MemoryPool {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .pop();
         reused.unwrap_or_else(|| {
-            self.allocated
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            use std::sync::atomic::Ordering::Relaxed;
+            let now = self.allocated.fetch_add(1, Relaxed) + 1;
+            self.most.fetch_max(now, Relaxed);
             vec![Block::default(); self.blocks]
         })
     }
 
-    fn give_back(&self, memory: Vec<Block>) {
-        self.free
+    /// Keeps at most `keep` buffers; one beyond that (which the permits should make
+    /// impossible) is freed and no longer counted.
+    fn give_back(&self, memory: Vec<Block>, keep: usize) {
+        let mut free = self
+            .free
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(memory);
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if free.len() < keep {
+            free.push(memory);
+        } else {
+            self.allocated
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 
@@ -99,7 +111,7 @@ impl Argon2Hasher {
             "not a real password: timing equaliser",
             &mut buffer,
         )?;
-        memory.give_back(buffer);
+        memory.give_back(buffer, workers.max(1));
         Ok(Self {
             params,
             running: Arc::new(Semaphore::new(workers.max(1))),
@@ -116,23 +128,28 @@ impl Argon2Hasher {
         job: impl FnOnce(&Params, &mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, HashError> {
         // Admission is decided at once: a full queue is refused, never waited on.
-        let _admitted = self.admitted.clone().try_acquire_owned().map_err(|_| {
+        let admitted = self.admitted.clone().try_acquire_owned().map_err(|_| {
             metrics::counter!("portal_hash_refused_total").increment(1);
             HashError::Busy
         })?;
-        let _running = self
+        let running = self
             .running
             .clone()
             .acquire_owned()
             .await
             .map_err(|_| HashError::Busy)?;
         let params = self.params.clone();
-        // At most `workers` jobs hold a running permit: at most `workers` buffers exist.
-        let mut memory = self.memory.take();
         let pool = self.memory.clone();
+        let workers = self.workers;
+        // The permits go with the blocking job, not with this future: a request dropped
+        // while its hash runs (the client went away) must not let another hash start on
+        // another buffer. At most `workers` jobs hold a running permit, so at most
+        // `workers` buffers exist, whatever the cancellations.
         let done = tokio::task::spawn_blocking(move || {
+            let _permits = (admitted, running);
+            let mut memory = pool.take();
             let result = job(&params, &mut memory);
-            pool.give_back(memory);
+            pool.give_back(memory, workers);
             result
         })
         .await
@@ -378,6 +395,29 @@ mod tests {
             .allocated
             .load(std::sync::atomic::Ordering::Relaxed);
         assert!((1..=2).contains(&buffers), "{buffers} buffers");
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_dropped_mid_hash_keeps_its_slot_until_the_hash_ends() -> Result<(), HashError>
+    {
+        let hasher = Arc::new(Argon2Hasher::new(HashCost::PRODUCTION, 1, 8)?);
+        for i in 0..6 {
+            // Dropped while its hash runs, as when the client goes away.
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_millis(2),
+                hasher.hash(&Secret::new(format!("dropped-{i}"))),
+            )
+            .await;
+        }
+        hasher.hash(&Secret::new("last")).await?;
+        // One worker: one buffer, never a second one for a hash started while a dropped
+        // request's hash was still running.
+        let most = hasher
+            .memory
+            .most
+            .load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(most, 1);
         Ok(())
     }
 
