@@ -15,23 +15,10 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A kernel memory figure of the process in KiB (`VmRSS`, `VmHWM`).
 fn status_kib(pid: u32, field: &str) -> f64 {
@@ -40,37 +27,6 @@ fn status_kib(pid: u32, field: &str) -> f64 {
         .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or_else(|| fail(&format!("no {field} in /proc/{pid}/status")))
-}
-
-async fn start(database_url: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .or_fail("port");
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("DATABASE_URL", database_url)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_OUTPUT_NAME", "school-portal")
-        .env("RUST_LOG", "warn")
-        // One address sends every request here; the per-client throttle would answer them.
-        .env("PORTAL_SIGN_IN_PER_MINUTE", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .or_fail("start the server binary");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..400 {
-        if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await {
-            if r.status().is_success() {
-                return server;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    fail("the server did not start")
 }
 
 /// One burst: `n` sign-ins sent at once, each from its own connection. Returns the
@@ -159,7 +115,16 @@ async fn main() {
         .or_fail("portal");
         add_accounts(&portal, n).await;
     }
-    let server = start(&database.url()).await;
+    let url = database.url();
+    // One address sends every request here; the per-client throttle would answer them.
+    let server = start_binary(
+        &[],
+        &[
+            ("DATABASE_URL", url.as_ref()),
+            ("PORTAL_SIGN_IN_PER_MINUTE", "0".as_ref()),
+        ],
+    )
+    .await;
     let pid = server.child.id();
     let workers = cores().min(256 * 1024 / 19_456);
     let cost_mib = 19_456.0 / 1024.0;

@@ -16,59 +16,15 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use common::*;
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| fail("no workspace root"))
-}
-
-async fn start(database_url: &str, site: &Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .or_fail("port");
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("--demo")
-        .env("DATABASE_URL", database_url)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_SITE_ROOT", site)
-        .env("LEPTOS_OUTPUT_NAME", "school-portal")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .or_fail("start the server binary");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..400 {
-        if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await {
-            if r.status().is_success() {
-                return server;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    fail("the server did not start")
 }
 
 /// What oha measured: requests/s, p50 and p99 in ms, share of 200 answers.
@@ -170,7 +126,15 @@ async fn main() {
     let js_br = size(&pkg.join("school-portal.js.br"));
 
     let database = Database::sqlite();
-    let server = start(&database.url(), &site).await;
+    let url = database.url();
+    let server = start_binary(
+        &["--demo"],
+        &[
+            ("DATABASE_URL", url.as_ref()),
+            ("LEPTOS_SITE_ROOT", site.as_os_str()),
+        ],
+    )
+    .await;
     let page = format!("{}/", server.base);
     let asset = format!("{}/pkg/school-portal.css", server.base);
 

@@ -7,41 +7,23 @@
 //! Run: `cargo bench -p server --bench sign_in_timing` (BENCH_SAMPLES=n to change the
 //! number of samples per case; default 60). Uses the production argon2 cost.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use server::clock::SystemClock;
 use server::config::Config;
-use server::crypto::HashCost;
 
 const WRONG_ACCOUNT: &str = "allen_tan@students.edu.sg";
 const LOCKED_ACCOUNT: &str = "chloe_ng@students.edu.sg";
 
+/// The production settings (see `common::config`), one hash worker, and a lockout
+/// that outlasts the run.
 fn config(database_url: String) -> Config {
-    Config {
-        database_url,
-        idle_timeout_secs: 240,
-        absolute_timeout_secs: 8 * 3600,
-        argon2_memory_kib: HashCost::PRODUCTION.memory_kib,
-        argon2_iterations: HashCost::PRODUCTION.iterations,
-        hash_workers: Some(1),
-        hash_memory_mib: 256,
-        hash_queue: 64,
-        secure_cookies: false,
-        lockout_attempts: 5,
-        lockout_secs: 3600,
-        lockout_max_secs: 3600,
-        // The per-client throttle would answer 429 at once; this measures the accounts.
-        sign_in_per_minute: 0,
-        sign_in_burst: 1,
-        trust_forwarded_for: false,
-        reauth_secs: 300,
-        password_history: 5,
-        reset_attempts: 5,
-        reset_window_secs: 3600,
-        reset_block_secs: 24 * 3600,
-        practice: false,
-    }
+    let mut config = common::config(database_url, 1, 64);
+    config.lockout_secs = 3600;
+    config
 }
 
 async fn attempt(client: &reqwest::Client, base: &str, user: &str, password: &str) -> Duration {

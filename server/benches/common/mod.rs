@@ -243,6 +243,52 @@ pub async fn metric(base: &str, name: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The release server binary running in a process of its own; killed when dropped.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the server binary with `args` on a free loopback port, the environment
+/// `env` on top of the benchmarks' own (quiet logs), and waits until it answers.
+pub async fn start_binary(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Binary {
+    use std::process::{Command, Stdio};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .or_fail("port");
+    let child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_OUTPUT_NAME", "school-portal")
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .or_fail("start the server binary");
+    let server = Binary {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    for _ in 0..400 {
+        if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await {
+            if r.status().is_success() {
+                return server;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    fail("the server did not start")
+}
+
 /// Percentile `p` (0–100) of sorted `values`.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
