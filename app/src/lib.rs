@@ -47,12 +47,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // No icon file to fetch (and no 404 on every page).
                 <link rel="icon" href="data:," />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                // Islands: only the interactive parts of a page (see `components::islands`)
+                // are hydrated; everything else is HTML from the server.
+                <HydrationScripts options islands=true />
                 <MetaTags />
                 {practice::practice_meta()}
             </head>
             <body>
                 <App />
+                <components::islands::KeepTyped />
+                // Last in the page, so hydrated after every other island.
+                <components::islands::HydrationMark />
             </body>
         </html>
     }
@@ -65,7 +70,9 @@ pub fn App() -> impl IntoView {
     let cookie_options = CookieOptions::<Locale>::default()
         .path("/")
         .max_age(365_i64 * 24 * 3600 * 1000);
-    mark_hydrated();
+    // Server-side only, like the rest of this tree: the islands take the language from
+    // `<html lang>` (`components::page_locale`), and a language switch goes through the
+    // server (`/set-lang`) and loads the page again.
     view! {
         <I18nContextProvider cookie_options=cookie_options>
             <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
@@ -125,15 +132,4 @@ pub fn App() -> impl IntoView {
             </Router>
         </I18nContextProvider>
     }
-}
-
-/// Marks `<body data-hydrated>` once the wasm has taken over, so browser tests (and
-/// styles) can tell a hydrated page from server-rendered HTML.
-fn mark_hydrated() {
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 }

@@ -2,8 +2,10 @@
 //! types, computed by the same [`check_password`] the server runs before storing.
 //! Without JavaScript it shows the server's verdict after a refused submit.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
+use crate::components::page_locale;
 use crate::domain::password::{
     check_password, CharacterTypes, PasswordOwner, PasswordPolicy, RuleId, Violation,
 };
@@ -45,7 +47,7 @@ pub fn RuleChecklist(
     /// The server's refusal of the last submit, if any (the no-JavaScript path).
     server_violations: Signal<Option<Vec<Violation>>>,
 ) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let violations: Memo<Option<Vec<Violation>>> = Memo::new(move |_| {
         let typed = password.get();
         if typed.is_empty() {
@@ -106,8 +108,12 @@ pub fn RuleChecklist(
     };
     let summary = move |count: Option<usize>| match count {
         None => None,
-        Some(0) => Some(t!(i18n, change.summary_ok).into_any()),
-        Some(count) => Some(t!(i18n, change.summary_missing, count = count).into_any()),
+        Some(0) => Some(Either::Left(td_string!(locale, change.summary_ok))),
+        Some(count) => Some(Either::Right(td_string!(
+            locale,
+            change.summary_missing,
+            count = count
+        ))),
     };
     // The announced count follows the shown one after a pause in typing (at once on
     // the server, where nothing is typed).
@@ -128,78 +134,78 @@ pub fn RuleChecklist(
     let max = policy.max_length;
 
     view! {
-        <ul class="rules" data-testid="password-rules">
-            <li class="rule rule--info" data-rule="case_sensitive">
-                {t!(i18n, rules.case_sensitive)}
-            </li>
-            <RuleRow rule="min_length" status=Signal::derive(move || status(RuleId::MinLength))>
-                {t!(i18n, rules.min_length, min = min)}
-            </RuleRow>
-            <Show when=move || extra(RuleId::MaxLength)>
-                <RuleRow rule="max_length" status=Signal::derive(move || status(RuleId::MaxLength))>
-                    {t!(i18n, rules.max_length, max = max)}
+            <ul class="rules" data-testid="password-rules">
+                <li class="rule rule--info" data-rule="case_sensitive">
+                    {td_string!(locale, rules.case_sensitive)}
+                </li>
+                <RuleRow rule="min_length" status=Signal::derive(move || status(RuleId::MinLength))>
+                    {td_string!(locale, rules.min_length, min = min)}
                 </RuleRow>
-            </Show>
-            <RuleRow
-                rule="first_character"
-                status=Signal::derive(move || status(RuleId::FirstCharacter))
-            >
-                {t!(i18n, rules.first_character)}
-            </RuleRow>
-            <RuleRow rule="no_name_part" status=Signal::derive(move || status(RuleId::NoNamePart))>
-                {t!(i18n, rules.no_name_part)}
-                {move || {
-                    name_parts()
-                        .map(|parts| {
-                            view! {
-                                <span class="rule__detail" data-testid="name-part">
-                                    " "
-                                    {t!(i18n, rules.name_part_found, parts = parts)}
-                                </span>
-                            }
-                        })
-                }}
-            </RuleRow>
-            <RuleRow
-                rule="character_types"
-                status=Signal::derive(move || status(RuleId::CharacterTypes))
-            >
-                {t!(i18n, rules.character_types)}
-                <ul class="rules rules--nested">
-                    <RuleRow rule="uppercase" status=Signal::derive(move || type_status(|t| t.uppercase))>
-                        {t!(i18n, rules.uppercase)}
+                {move || extra(RuleId::MaxLength).then(|| view! {
+                    <RuleRow rule="max_length" status=Signal::derive(move || status(RuleId::MaxLength))>
+                        {td_string!(locale, rules.max_length, max = max)}
                     </RuleRow>
-                    <RuleRow rule="lowercase" status=Signal::derive(move || type_status(|t| t.lowercase))>
-                        {t!(i18n, rules.lowercase)}
-                    </RuleRow>
-                    <RuleRow rule="number" status=Signal::derive(move || type_status(|t| t.number))>
-                        {t!(i18n, rules.number)}
-                    </RuleRow>
-                    <RuleRow rule="symbol" status=Signal::derive(move || type_status(|t| t.symbol))>
-                        {t!(i18n, rules.symbol)}
-                    </RuleRow>
-                </ul>
-            </RuleRow>
-            <Show when=move || extra(RuleId::NotCommon)>
-                <RuleRow rule="not_common" status=Signal::derive(move || status(RuleId::NotCommon))>
-                    {t!(i18n, rules.not_common)}
+    })}
+                <RuleRow
+                    rule="first_character"
+                    status=Signal::derive(move || status(RuleId::FirstCharacter))
+                >
+                    {td_string!(locale, rules.first_character)}
                 </RuleRow>
-            </Show>
-            <Show when=move || extra(RuleId::NotCurrent)>
-                <RuleRow rule="not_current" status=Signal::derive(move || status(RuleId::NotCurrent))>
-                    {t!(i18n, rules.not_current)}
+                <RuleRow rule="no_name_part" status=Signal::derive(move || status(RuleId::NoNamePart))>
+                    {td_string!(locale, rules.no_name_part)}
+                    {move || {
+                        name_parts()
+                            .map(|parts| {
+                                view! {
+                                    <span class="rule__detail" data-testid="name-part">
+                                        " "
+                                        {td_string!(locale, rules.name_part_found, parts = parts)}
+                                    </span>
+                                }
+                            })
+                    }}
                 </RuleRow>
-            </Show>
-        </ul>
-        <p class="rules-summary" id="password-rules-summary" data-testid="rules-summary">
-            {move || summary(unmet_count())}
-        </p>
-        // What a screen reader hears: the same summary, politely, once typing pauses —
-        // not a new announcement on every keystroke.
-        <p class="visually-hidden" aria-live="polite" data-testid="rules-announcement">
-            {move || summary(announced.get())}
-        </p>
-    }
+                <RuleRow
+                    rule="character_types"
+                    status=Signal::derive(move || status(RuleId::CharacterTypes))
+                >
+                    {td_string!(locale, rules.character_types)}
+                    <ul class="rules rules--nested">
+                        <RuleRow rule="uppercase" status=Signal::derive(move || type_status(|t| t.uppercase))>
+                            {td_string!(locale, rules.uppercase)}
+                        </RuleRow>
+                        <RuleRow rule="lowercase" status=Signal::derive(move || type_status(|t| t.lowercase))>
+                            {td_string!(locale, rules.lowercase)}
+                        </RuleRow>
+                        <RuleRow rule="number" status=Signal::derive(move || type_status(|t| t.number))>
+                            {td_string!(locale, rules.number)}
+                        </RuleRow>
+                        <RuleRow rule="symbol" status=Signal::derive(move || type_status(|t| t.symbol))>
+                            {td_string!(locale, rules.symbol)}
+                        </RuleRow>
+                    </ul>
+                </RuleRow>
+                {move || extra(RuleId::NotCommon).then(|| view! {
+                    <RuleRow rule="not_common" status=Signal::derive(move || status(RuleId::NotCommon))>
+                        {td_string!(locale, rules.not_common)}
+                    </RuleRow>
+    })}
+                {move || extra(RuleId::NotCurrent).then(|| view! {
+                    <RuleRow rule="not_current" status=Signal::derive(move || status(RuleId::NotCurrent))>
+                        {td_string!(locale, rules.not_current)}
+                    </RuleRow>
+    })}
+            </ul>
+            <p class="rules-summary" id="password-rules-summary" data-testid="rules-summary">
+                {move || summary(unmet_count())}
+            </p>
+            // What a screen reader hears: the same summary, politely, once typing pauses —
+            // not a new announcement on every keystroke.
+            <p class="visually-hidden" aria-live="polite" data-testid="rules-announcement">
+                {move || summary(announced.get())}
+            </p>
+        }
 }
 
 /// How long typing must pause before the checklist's summary is announced.
@@ -208,14 +214,14 @@ const ANNOUNCE_AFTER: std::time::Duration = std::time::Duration::from_millis(900
 
 #[component]
 fn RuleRow(rule: &'static str, status: Signal<Status>, children: Children) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     view! {
         <li class=move || status.get().class() data-rule=rule data-status=move || status.get().name()>
             <span class="rule__icon" aria-hidden="true"></span>
             <span class="visually-hidden">
                 {move || match status.get() {
-                    Status::Met => Some(t!(i18n, change.met).into_any()),
-                    Status::NotMet => Some(t!(i18n, change.not_met).into_any()),
+                    Status::Met => Some(Either::Left(td_string!(locale, change.met))),
+                    Status::NotMet => Some(Either::Right(td_string!(locale, change.not_met))),
                     Status::Pending => None,
                 }}
             </span>

@@ -4,6 +4,7 @@
 
 pub mod checklist;
 pub mod guide;
+pub mod islands;
 pub mod password;
 pub mod text;
 
@@ -13,7 +14,7 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
 use crate::api::error::AppError;
-use crate::api::{journey, JourneyView, KeepAlive, SignOut};
+use crate::api::{journey, JourneyView, SignOut};
 use crate::domain::journey::{current_step, may_visit, Step};
 use crate::i18n::*;
 use text::error_text;
@@ -86,9 +87,10 @@ pub fn SsprFrame(
                                 <IdleCountdown timeout_secs=idle_timeout_secs />
                                 <span aria-hidden="true">" · "</span>
                             }
+                                .into_any()
                         })}
-                    <LanguageSelect />
-                    {(!public).then(|| view! { <SignOutButton /> })}
+                    {view! { <LanguageSelect /> }.into_any()}
+                    {(!public).then(|| view! { <SignOutButton /> }.into_any())}
                 </div>
             </div>
             {step
@@ -127,36 +129,38 @@ const ACTIVITY_PING_SECS: i64 = 30;
 /// the page counts as activity (one request every half minute at most, never one per
 /// keystroke). With a minute left a dialog offers "Stay signed in", which extends the
 /// session on the server. At zero the page goes to the sign-in screen: the server has
-/// ended the session by then.
-#[component]
+/// ended the session by then. An island: every page load is a request, so the count
+/// starts afresh with each page.
+#[island]
 pub fn IdleCountdown(timeout_secs: i64) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let remaining = RwSignal::new(None::<i64>);
     // Seconds since the server last saw a request from this page, and whether the
     // student has typed since.
     let since_request = RwSignal::new(0_i64);
     #[cfg(feature = "hydrate")]
     let active = RwSignal::new(false);
-    let keep_alive = ServerAction::<KeepAlive>::new();
-    let location = use_location();
+    // Live from here: the page's own request has just restarted the server's clock.
     Effect::new(move |_| {
-        // Every navigation is a request to the server, which restarts its idle clock.
-        location.pathname.track();
         remaining.set(Some(timeout_secs));
         since_request.set(0);
     });
-    // The server answered "Stay signed in" (or an activity ping): start again.
-    Effect::new(move |_| match keep_alive.value().get() {
-        Some(Ok(secs)) => {
-            remaining.set(Some(secs));
-            since_request.set(0);
-        }
-        Some(Err(_)) => {
-            #[cfg(feature = "hydrate")]
-            let _ = window().location().set_href("/?timeout=1");
-        }
-        None => {}
-    });
+    // "Stay signed in" (or an activity ping): the server restarts its clock and says
+    // for how long; start again from there.
+    let keep_alive = move || {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            match keep_alive_request().await {
+                Some(secs) => {
+                    remaining.set(Some(secs));
+                    since_request.set(0);
+                }
+                None => {
+                    let _ = window().location().set_href("/?timeout=1");
+                }
+            }
+        });
+    };
     let warning = move || {
         remaining
             .get()
@@ -181,7 +185,7 @@ pub fn IdleCountdown(timeout_secs: i64) -> impl IntoView {
                 {
                     active.set(false);
                     since_request.set(0);
-                    keep_alive.dispatch(KeepAlive {});
+                    keep_alive();
                 }
                 if next == Some(0) {
                     let _ = window().location().set_href("/?timeout=1");
@@ -236,14 +240,16 @@ pub fn IdleCountdown(timeout_secs: i64) -> impl IntoView {
     view! {
         <span class="idle-timeout" data-testid="idle-timeout">
             {move || {
-                let locale = i18n.get_locale();
                 match remaining.get() {
                     None => td_string!(locale, header.idle_minutes, minutes = minutes),
                     Some(_) => td_string!(locale, header.idle_clock, clock = clock()),
                 }
             }}
         </span>
-        <Show when=warning>
+        {move || {
+            warning()
+                .then(|| {
+                    view! {
             <div class="dialog-backdrop">
                 <div
                     class="dialog"
@@ -253,11 +259,10 @@ pub fn IdleCountdown(timeout_secs: i64) -> impl IntoView {
                     aria-describedby="timeout-body"
                     data-testid="timeout-warning"
                 >
-                    <h2 id="timeout-heading">{t!(i18n, idle.heading)}</h2>
+                    <h2 id="timeout-heading">{td_string!(locale, idle.heading)}</h2>
                     <p id="timeout-body" aria-live="polite">
                         {move || {
-                            let locale = i18n.get_locale();
-                            td_string!(locale, idle.body, clock = clock())
+                                        td_string!(locale, idle.body, clock = clock())
                         }}
                     </p>
                     <div class="actions">
@@ -265,18 +270,68 @@ pub fn IdleCountdown(timeout_secs: i64) -> impl IntoView {
                             type="button"
                             class="button"
                             node_ref=stay_button
-                            on:click=move |_| {
-                                keep_alive.dispatch(KeepAlive {});
-                            }
+                            on:click=move |_| keep_alive()
                         >
-                            {t!(i18n, idle.stay)}
+                            {td_string!(locale, idle.stay)}
                         </button>
                     </div>
                 </div>
             </div>
-        </Show>
+                    }
+                })
+        }}
     }
-    .into_any()
+}
+
+/// Calls the [`keep_alive`](crate::api::keep_alive) server function: the seconds the
+/// session now has, or `None` if it has ended (or the server cannot be reached). A
+/// plain `fetch` of its JSON answer: the island needs no more of the server-function
+/// machinery in the browser.
+#[cfg(feature = "hydrate")]
+async fn keep_alive_request() -> Option<i64> {
+    use wasm_bindgen::JsCast as _;
+    use wasm_bindgen_futures::JsFuture;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    let headers = web_sys::Headers::new().ok()?;
+    headers.set("accept", "application/json").ok()?;
+    headers
+        .set("content-type", "application/x-www-form-urlencoded")
+        .ok()?;
+    init.set_headers(&headers);
+    let url = <crate::api::KeepAlive as leptos::server_fn::ServerFn>::url();
+    let response = JsFuture::from(window().fetch_with_str_and_init(url, &init))
+        .await
+        .ok()?
+        .dyn_into::<web_sys::Response>()
+        .ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let text = JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()?;
+    text.trim().parse().ok()
+}
+
+/// The page's language, for islands: on the server the request's (from the i18n
+/// context), in the browser the one the server wrote into `<html lang>`. A language
+/// switch loads the page again, so it never changes while a page is open, and the
+/// islands need no i18n context (nor its code) in the browser.
+pub fn page_locale() -> Locale {
+    #[cfg(feature = "ssr")]
+    {
+        use_i18n().get_locale_untracked()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .document_element()
+            .and_then(|html| html.get_attribute("lang"))
+            .and_then(|lang| lang.parse().ok())
+            .unwrap_or_default()
+    }
 }
 
 /// Whether the dialog is open at `remaining` (outside a reactive context).
@@ -285,50 +340,66 @@ fn warning_untracked(remaining: Option<i64>, timeout_secs: i64) -> bool {
     remaining.is_some_and(|s| s <= WARN_BEFORE_SECS.min(timeout_secs))
 }
 
-/// The language selector. It works without JavaScript (a GET form to `/set-lang`,
-/// which sets the cookie and comes back); with JavaScript it switches in place.
+/// The language selector, for the page at the current address.
 #[component]
 pub fn LanguageSelect() -> impl IntoView {
-    let i18n = use_i18n();
     let location = use_location();
+    let next = location.pathname.get_untracked();
+    view! { <LanguageSwitch next /> }
+}
+
+/// The language selector: a GET form to `/set-lang`, which sets the cookie and comes
+/// back to `next` in the new language. Without JavaScript it has a "Change" button;
+/// with JavaScript choosing a language is enough, and what was typed on the page is
+/// carried over the reload ([`islands::keep_typed_fields`]).
+#[island]
+pub fn LanguageSwitch(next: String) -> impl IntoView {
+    let locale = page_locale();
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     view! {
         <form class="language-select" method="get" action="/set-lang">
-            <input type="hidden" name="next" value=move || location.pathname.get() />
+            <input type="hidden" name="next" value=next />
             <label for="language" class="visually-hidden">
-                {t!(i18n, language_label)}
+                {td_string!(locale, language_label)}
             </label>
             <select
                 id="language"
                 name="lang"
                 on:change=move |ev| {
-                    if let Ok(locale) = event_target_value(&ev).parse::<Locale>() {
-                        i18n.set_locale(locale);
+                    #[cfg(feature = "hydrate")]
+                    {
+                        use wasm_bindgen::JsCast as _;
+                        islands::keep_typed_fields();
+                        if let Some(form) = ev
+                            .target()
+                            .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+                            .and_then(|select| select.form())
+                        {
+                            let _ = form.submit();
+                        }
                     }
+                    #[cfg(not(feature = "hydrate"))]
+                    let _ = ev;
                 }
             >
                 {Locale::get_all()
                     .iter()
                     .copied()
-                    .map(|locale| {
+                    .map(|option| {
                         view! {
-                            <option
-                                value=locale.as_str()
-                                selected=move || i18n.get_locale() == locale
-                            >
-                                {td_string!(locale, language_name)}
+                            <option value=option.as_str() selected=option == locale>
+                                {td_string!(option, language_name)}
                             </option>
                         }
                     })
                     .collect_view()}
             </select>
             <button type="submit" class="button--small" hidden=move || hydrated.get()>
-                {t!(i18n, change_language)}
+                {td_string!(locale, change_language)}
             </button>
         </form>
     }
-    .into_any()
 }
 
 #[component]
@@ -386,16 +457,12 @@ pub fn SkipLink() -> impl IntoView {
     }
 }
 
-/// The document's title, in the chosen language. On the server it is read once, here:
-/// `<MetaTags>` renders titles after the page, outside this request's reactive arena,
-/// where reading the locale signal panics (seen under concurrent renders). In the
-/// browser it follows a language switch.
+/// The document's title, in the chosen language. Read once, here: `<MetaTags>`
+/// renders titles after the page, outside this request's reactive arena, where reading
+/// the locale signal panics (seen under concurrent renders).
 #[component]
 pub fn PageTitle() -> impl IntoView {
     let i18n = use_i18n();
-    #[cfg(not(feature = "hydrate"))]
     let text = t_string!(i18n, portal_title).to_string();
-    #[cfg(feature = "hydrate")]
-    let text = move || t_string!(i18n, portal_title).to_string();
     view! { <leptos_meta::Title text=text /> }
 }

@@ -2,32 +2,69 @@
 //! reset: "New Password" and "Confirm Password" with the live match status, and the
 //! seed's step 7 wait overlay.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::api::error::AppError;
-use crate::domain::password::Violation;
+use crate::components::checklist::RuleChecklist;
+use crate::components::page_locale;
+use crate::domain::password::{PasswordOwner, PasswordPolicy, Violation};
 use crate::i18n::*;
 
-/// The server's refusal of the new password, while it still applies: as long as the
-/// password typed is the one refused (or, without JavaScript, nothing is typed yet).
-/// Once the student edits it, the live checklist speaks alone again.
-pub fn password_refusal<S>(value: S, typed: RwSignal<String>) -> Signal<Option<Vec<Violation>>>
-where
-    S: Get<Value = Option<Result<(), AppError>>> + Copy + Send + Sync + 'static,
-{
-    let refused_for = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(Err(AppError::PasswordRefused(_))) = value.get() {
-            refused_for.set(Some(typed.get_untracked()));
-        }
+/// The server's refusal of the last new password sent, if that is why the page is
+/// shown again (read from the server function's error in the address).
+pub fn password_refusal(value: Option<Result<(), AppError>>) -> Option<Vec<Violation>> {
+    match value {
+        Some(Err(AppError::PasswordRefused(list))) => Some(list),
+        _ => None,
+    }
+}
+
+/// The live checklist and the two new-password fields, as one island: what is typed in
+/// "New Password" drives the checklist on every keystroke, with the same
+/// [`check_password`](crate::domain::password::check_password) the server runs.
+/// `refused` is the server's verdict on the last password sent; it is shown until the
+/// student types again.
+#[island]
+pub fn NewPasswordInputs(
+    owner: PasswordOwner,
+    policy: PasswordPolicy,
+    refused: Option<Vec<Violation>>,
+) -> impl IntoView {
+    let new_password = RwSignal::new(String::new());
+    let confirm_password = RwSignal::new(String::new());
+    let server_violations = Signal::derive(move || {
+        new_password
+            .with(String::is_empty)
+            .then(|| refused.clone())
+            .flatten()
     });
-    Signal::derive(move || {
-        let Some(Err(AppError::PasswordRefused(list))) = value.get() else {
-            return None;
-        };
-        let now = typed.get();
-        (now.is_empty() || refused_for.get().as_deref() == Some(now.as_str())).then_some(list)
-    })
+    view! {
+        <RuleChecklist password=new_password.into() owner policy server_violations />
+        <PasswordInputs new_password confirm_password server_violations />
+    }
+}
+
+/// A password field with its "Show" / "Hide" button (sign-in, current password).
+#[island]
+pub fn PasswordField(id: String, name: String, autocomplete: String) -> impl IntoView {
+    let visible = RwSignal::new(false);
+    let controls = id.clone();
+    view! {
+        <div class="password-input">
+            <input
+                id=id
+                name=name
+                type=password_type(visible)
+                autocomplete=autocomplete
+                spellcheck="false"
+                autocapitalize="none"
+                required
+                data-secret
+            />
+            <PasswordToggle visible controls />
+        </div>
+    }
 }
 
 /// The two new-password fields. `new_password` and `confirm_password` follow what is
@@ -38,7 +75,7 @@ pub fn PasswordInputs(
     confirm_password: RwSignal<String>,
     server_violations: Signal<Option<Vec<Violation>>>,
 ) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let new_visible = RwSignal::new(false);
     let confirm_visible = RwSignal::new(false);
     let mismatch = move || {
@@ -54,9 +91,9 @@ pub fn PasswordInputs(
         }
     };
     view! {
-        <h2 class="form-heading">{t!(i18n, change.type_new)}</h2>
+        <h2 class="form-heading">{td_string!(locale, change.type_new)}</h2>
         <div class="field">
-            <label for="new_password">{t!(i18n, change.new_password)}</label>
+            <label for="new_password">{td_string!(locale, change.new_password)}</label>
             <div class="password-input">
             <input
                 id="new_password"
@@ -65,16 +102,17 @@ pub fn PasswordInputs(
                 spellcheck="false"
                 autocapitalize="none"
                 autocomplete="new-password"
-                placeholder=move || t_string!(i18n, change.new_placeholder)
+                placeholder=move || td_string!(locale, change.new_placeholder)
                 aria-describedby="password-rules-summary"
                 required
+                data-secret
                 on:input=move |ev| new_password.set(event_target_value(&ev))
             />
             <PasswordToggle visible=new_visible controls="new_password" />
             </div>
         </div>
         <div class="field">
-            <label for="confirm_password">{t!(i18n, change.confirm_password)}</label>
+            <label for="confirm_password">{td_string!(locale, change.confirm_password)}</label>
             <div class="password-input">
             <input
                 id="confirm_password"
@@ -83,17 +121,18 @@ pub fn PasswordInputs(
                 spellcheck="false"
                 autocapitalize="none"
                 autocomplete="new-password"
-                placeholder=move || t_string!(i18n, change.confirm_placeholder)
+                placeholder=move || td_string!(locale, change.confirm_placeholder)
                 aria-describedby="confirm-status"
                 required
+                data-secret
                 on:input=move |ev| confirm_password.set(event_target_value(&ev))
             />
             <PasswordToggle visible=confirm_visible controls="confirm_password" />
             </div>
             <p id="confirm-status" class="confirm-status" aria-live="polite" data-testid="confirm-status">
                 {move || match mismatch() {
-                    Some(true) => Some(view! { <span class="field-error">{t!(i18n, change.mismatch)}</span> }.into_any()),
-                    Some(false) => Some(view! { <span class="field-ok">{t!(i18n, change.matches)}</span> }.into_any()),
+                    Some(true) => Some(Either::Left(view! { <span class="field-error">{td_string!(locale, change.mismatch)}</span> })),
+                    Some(false) => Some(Either::Right(view! { <span class="field-ok">{td_string!(locale, change.matches)}</span> })),
                     None => None,
                 }}
             </p>
@@ -101,19 +140,48 @@ pub fn PasswordInputs(
     }
 }
 
-/// Step 7: "Please wait while the system change your password", while `pending`.
-#[component]
-pub fn WaitOverlay(pending: Signal<bool>) -> impl IntoView {
-    let i18n = use_i18n();
+/// Step 7: "Please wait while the system change your password", from the moment the
+/// form `form` (its id) is sent until the next page arrives. Coming back to this page
+/// from the next one (the browser's back button) finds it closed.
+#[island]
+pub fn WaitOverlay(form: String) -> impl IntoView {
+    let locale = page_locale();
+    let pending = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast as _;
+        let on_submit = window_event_listener(leptos::ev::submit, move |ev| {
+            let ours = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|element| element.id() == form);
+            if ours && !ev.default_prevented() {
+                pending.set(true);
+            }
+        });
+        let on_show = window_event_listener(leptos::ev::pageshow, move |_| pending.set(false));
+        on_cleanup(move || {
+            on_submit.remove();
+            on_show.remove();
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = form;
     view! {
-        <Show when=move || pending.get()>
-            <div class="wait" role="status" aria-live="assertive" data-testid="wait">
-                <div class="wait__box">
-                    <span class="spinner" aria-hidden="true"></span>
-                    <p>{t!(i18n, change.wait)}</p>
-                </div>
-            </div>
-        </Show>
+        {move || {
+            pending
+                .get()
+                .then(|| {
+                    view! {
+                        <div class="wait" role="status" aria-live="assertive" data-testid="wait">
+                            <div class="wait__box">
+                                <span class="spinner" aria-hidden="true"></span>
+                                <p>{td_string!(locale, change.wait)}</p>
+                            </div>
+                        </div>
+                    }
+                })
+        }}
     }
 }
 
@@ -122,8 +190,8 @@ pub fn WaitOverlay(pending: Signal<bool>) -> impl IntoView {
 /// JavaScript the field stays a plain password field); the change is announced
 /// ("Your password is visible") only after the student presses it.
 #[component]
-pub fn PasswordToggle(visible: RwSignal<bool>, controls: &'static str) -> impl IntoView {
-    let i18n = use_i18n();
+pub fn PasswordToggle(visible: RwSignal<bool>, #[prop(into)] controls: String) -> impl IntoView {
+    let locale = page_locale();
     let hydrated = RwSignal::new(false);
     let pressed = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -142,9 +210,9 @@ pub fn PasswordToggle(visible: RwSignal<bool>, controls: &'static str) -> impl I
             aria-controls=controls
             aria-label=move || {
                 if visible.get() {
-                    t_string!(i18n, password_input.hide_label)
+                    td_string!(locale, password_input.hide_label)
                 } else {
-                    t_string!(i18n, password_input.show_label)
+                    td_string!(locale, password_input.show_label)
                 }
             }
             on:click=move |_| {
@@ -154,9 +222,9 @@ pub fn PasswordToggle(visible: RwSignal<bool>, controls: &'static str) -> impl I
         >
             {move || {
                 if visible.get() {
-                    t_string!(i18n, password_input.hide)
+                    td_string!(locale, password_input.hide)
                 } else {
-                    t_string!(i18n, password_input.show)
+                    td_string!(locale, password_input.show)
                 }
             }}
         </button>
@@ -166,9 +234,9 @@ pub fn PasswordToggle(visible: RwSignal<bool>, controls: &'static str) -> impl I
                     .get()
                     .then(|| {
                         if visible.get() {
-                            t_string!(i18n, password_input.visible)
+                            td_string!(locale, password_input.visible)
                         } else {
-                            t_string!(i18n, password_input.hidden)
+                            td_string!(locale, password_input.hidden)
                         }
                     })
             }}

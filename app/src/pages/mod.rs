@@ -20,10 +20,9 @@ use crate::api::error::AppError;
 use crate::api::{
     ChangePassword, ConfirmQuestions, JourneyView, ResetPracticeAccount, SetupQuestions, SignIn,
 };
-use crate::components::checklist::RuleChecklist;
 use crate::components::guide::PracticeAccounts;
 use crate::components::password::{
-    password_refusal, password_type, PasswordInputs, PasswordToggle, WaitOverlay,
+    password_refusal, NewPasswordInputs, PasswordField, WaitOverlay,
 };
 use crate::components::text::{answer_problem_text, question_text};
 use crate::components::{ErrorSummary, JourneyGate, SsprFrame};
@@ -48,7 +47,6 @@ where
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let i18n = use_i18n();
-    let password_visible = RwSignal::new(false);
     let action = ServerAction::<SignIn>::new();
     let query = use_query_map();
     let notice = move || {
@@ -90,18 +88,11 @@ pub fn SignInPage() -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="password">{t!(i18n, sign_in.password)}</label>
-                    <div class="password-input">
-                        <input
-                            id="password"
-                            name="password"
-                            type=password_type(password_visible)
-                            autocomplete="current-password"
-                            spellcheck="false"
-                            autocapitalize="none"
-                            required
-                        />
-                        <PasswordToggle visible=password_visible controls="password" />
-                    </div>
+                    <PasswordField
+                        id="password".to_string()
+                        name="password".to_string()
+                        autocomplete="current-password".to_string()
+                    />
                 </div>
                 <div class="actions">
                     <button type="submit" class="button" disabled=move || action.pending().get()>
@@ -356,32 +347,27 @@ fn ChangePasswordForm(view: JourneyView) -> impl IntoView {
     let i18n = use_i18n();
     let action = ServerAction::<ChangePassword>::new();
     let error = general_error(action.value());
-    let new_password = RwSignal::new(String::new());
-    let confirm_password = RwSignal::new(String::new());
-    let server_violations = password_refusal(action.value(), new_password);
+    let refused = password_refusal(action.value().get_untracked());
     view! {
         <SsprFrame step=Some(Step::ChangePassword.number()) idle_timeout_secs=view.idle_timeout_secs>
             <h1>{t!(i18n, change.heading)}</h1>
             <p>{t!(i18n, change.intro)}</p>
-            <RuleChecklist
-                password=new_password.into()
-                owner=view.owner.clone()
-                policy=view.policy
-                server_violations=server_violations
-            />
             {move || view! { <ErrorSummary error=error() /> }}
-            <ActionForm action=action>
-                <PasswordInputs new_password confirm_password server_violations />
+            <ActionForm action=action attr:id=PASSWORD_FORM>
+                <NewPasswordInputs owner=view.owner.clone() policy=view.policy refused />
                 <div class="actions">
-                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                    <button type="submit" class="button">
                         {t!(i18n, change.submit)}
                     </button>
                 </div>
             </ActionForm>
-            <WaitOverlay pending=action.pending().into() />
+            <WaitOverlay form=PASSWORD_FORM.to_string() />
         </SsprFrame>
     }
 }
+
+/// The id of the form that sends a new password (the wait overlay watches it).
+pub(crate) const PASSWORD_FORM: &str = "password-form";
 
 /// Step 8: password changed.
 #[component]

@@ -8,14 +8,13 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
 use super::general_error;
-use crate::api::error::AppError;
+use super::PASSWORD_FORM;
 use crate::api::{
     reset_state, AnswerReset, JourneyView, RedoQuestions, ResetPassword, ResetView,
     SsprChangePassword, SsprSignIn, StartReset,
 };
-use crate::components::checklist::RuleChecklist;
 use crate::components::password::{
-    password_refusal, password_type, PasswordInputs, PasswordToggle, WaitOverlay,
+    password_refusal, NewPasswordInputs, PasswordField, WaitOverlay,
 };
 use crate::components::text::question_text;
 use crate::components::{ErrorSummary, JourneyGate, SsprFrame};
@@ -130,18 +129,8 @@ pub fn ForgotQuestionsPage() -> impl IntoView {
 fn ForgotQuestionsForm(questions: [crate::domain::answers::QuestionId; 2]) -> impl IntoView {
     let i18n = use_i18n();
     let action = ServerAction::<AnswerReset>::new();
+    // A wrong answer comes back here with the error, and two questions chosen afresh.
     let error = general_error(action.value());
-    // A wrong answer asks two questions afresh: load the page again to show them.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(Err(AppError::AnswersDoNotMatch)) = action.value().get() {
-            let _ = window()
-                .location()
-                .set_href(&format!("{FORGOT_QUESTIONS}?wrong=1"));
-        }
-    });
-    let query = use_query_map();
-    let wrong_before = move || query.get().get("wrong").is_some();
     let fields = questions
         .into_iter()
         .enumerate()
@@ -163,6 +152,7 @@ fn ForgotQuestionsForm(questions: [crate::domain::answers::QuestionId; 2]) -> im
                         spellcheck="false"
                         maxlength="64"
                         required
+                        data-secret
                     />
                 </div>
             }
@@ -172,10 +162,7 @@ fn ForgotQuestionsForm(questions: [crate::domain::answers::QuestionId; 2]) -> im
         <ResetFrame>
             <h1>{t!(i18n, forgot.questions_heading)}</h1>
             <p>{t!(i18n, forgot.questions_intro)}</p>
-            {move || {
-                let shown = error().or_else(|| wrong_before().then_some(AppError::AnswersDoNotMatch));
-                view! { <ErrorSummary error=shown /> }
-            }}
+            {move || view! { <ErrorSummary error=error() /> }}
             <ActionForm action=action>
                 {fields}
                 <div class="actions">
@@ -213,24 +200,21 @@ fn ForgotNewPasswordForm(owner: PasswordOwner, policy: PasswordPolicy) -> impl I
     let i18n = use_i18n();
     let action = ServerAction::<ResetPassword>::new();
     let error = general_error(action.value());
-    let new_password = RwSignal::new(String::new());
-    let confirm_password = RwSignal::new(String::new());
-    let server_violations = password_refusal(action.value(), new_password);
+    let refused = password_refusal(action.value().get_untracked());
     view! {
         <ResetFrame>
             <h1>{t!(i18n, forgot.new_heading)}</h1>
             <p>{t!(i18n, change.intro)}</p>
-            <RuleChecklist password=new_password.into() owner policy server_violations />
             {move || view! { <ErrorSummary error=error() /> }}
-            <ActionForm action=action>
-                <PasswordInputs new_password confirm_password server_violations />
+            <ActionForm action=action attr:id=PASSWORD_FORM>
+                <NewPasswordInputs owner policy refused />
                 <div class="actions">
-                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                    <button type="submit" class="button">
                         {t!(i18n, change.submit)}
                     </button>
                 </div>
             </ActionForm>
-            <WaitOverlay pending=action.pending().into() />
+            <WaitOverlay form=PASSWORD_FORM.to_string() />
         </ResetFrame>
     }
 }
@@ -278,16 +262,9 @@ pub fn SsprHomePage() -> impl IntoView {
 fn SsprHome(view: JourneyView) -> impl IntoView {
     let i18n = use_i18n();
     let redo = ServerAction::<RedoQuestions>::new();
+    // "Please sign in again" if the window closed while this page was open: the
+    // refusal brings the browser back here, and the page sends it to the sign-in.
     let error = general_error(redo.value());
-    // "Please sign in again" if the window closed while this page was open.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(Err(AppError::ReauthRequired)) = redo.value().get() {
-            let _ = window()
-                .location()
-                .set_href(&format!("{}?next=/sspr", Step::SsprSignIn.path()));
-        }
-    });
     view! {
         <SsprFrame step=None idle_timeout_secs=view.idle_timeout_secs>
             <h1>{t!(i18n, sspr.heading)}</h1>
@@ -332,7 +309,6 @@ pub fn SsprSignInPage() -> impl IntoView {
 #[component]
 fn SsprSignInForm(view: JourneyView) -> impl IntoView {
     let i18n = use_i18n();
-    let password_visible = RwSignal::new(false);
     let action = ServerAction::<SsprSignIn>::new();
     let error = general_error(action.value());
     let query = use_query_map();
@@ -363,18 +339,11 @@ fn SsprSignInForm(view: JourneyView) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="password">{t!(i18n, sspr.password)}</label>
-                    <div class="password-input">
-                        <input
-                            id="password"
-                            name="password"
-                            type=password_type(password_visible)
-                            autocomplete="current-password"
-                            spellcheck="false"
-                            autocapitalize="none"
-                            required
-                        />
-                        <PasswordToggle visible=password_visible controls="password" />
-                    </div>
+                    <PasswordField
+                        id="password".to_string()
+                        name="password".to_string()
+                        autocomplete="current-password".to_string()
+                    />
                 </div>
                 <div class="actions">
                     <a class="button button--secondary" href=Step::Portal.path()>
@@ -409,58 +378,36 @@ pub fn SsprPasswordPage() -> impl IntoView {
 #[component]
 fn SsprPasswordForm(view: JourneyView) -> impl IntoView {
     let i18n = use_i18n();
-    let current_password_visible = RwSignal::new(false);
     let action = ServerAction::<SsprChangePassword>::new();
     let error = general_error(action.value());
-    let new_password = RwSignal::new(String::new());
-    let confirm_password = RwSignal::new(String::new());
-    let server_violations = password_refusal(action.value(), new_password);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(Err(AppError::ReauthRequired)) = action.value().get() {
-            let _ = window()
-                .location()
-                .set_href(&format!("{}?next=/sspr/password", Step::SsprSignIn.path()));
-        }
-    });
+    let refused = password_refusal(action.value().get_untracked());
+    // "Please sign in again" if the window closed while this page was open: the
+    // refusal brings the browser back here, and the page sends it to the sign-in.
     view! {
         <SsprFrame step=None idle_timeout_secs=view.idle_timeout_secs>
             <h1>{t!(i18n, change.heading)}</h1>
             <p>{t!(i18n, change.intro)}</p>
-            <RuleChecklist
-                password=new_password.into()
-                owner=view.owner.clone()
-                policy=view.policy
-                server_violations=server_violations
-            />
             {move || view! { <ErrorSummary error=error() /> }}
-            <ActionForm action=action>
+            <ActionForm action=action attr:id=PASSWORD_FORM>
                 <div class="field">
                     <label for="current_password">{t!(i18n, sspr.current_password)}</label>
-                    <div class="password-input">
-                        <input
-                            id="current_password"
-                            name="current_password"
-                            type=password_type(current_password_visible)
-                            autocomplete="current-password"
-                            spellcheck="false"
-                            autocapitalize="none"
-                            required
-                        />
-                        <PasswordToggle visible=current_password_visible controls="current_password" />
-                    </div>
+                    <PasswordField
+                        id="current_password".to_string()
+                        name="current_password".to_string()
+                        autocomplete="current-password".to_string()
+                    />
                 </div>
-                <PasswordInputs new_password confirm_password server_violations />
+                <NewPasswordInputs owner=view.owner.clone() policy=view.policy refused />
                 <div class="actions">
                     <a class="button button--secondary" href=Step::SsprHome.path()>
                         {t!(i18n, sspr.cancel)}
                     </a>
-                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                    <button type="submit" class="button">
                         {t!(i18n, change.submit)}
                     </button>
                 </div>
             </ActionForm>
-            <WaitOverlay pending=action.pending().into() />
+            <WaitOverlay form=PASSWORD_FORM.to_string() />
         </SsprFrame>
     }
 }

@@ -12,6 +12,7 @@ use crate::api::staff::{
     CreateStudent, ImportCommit, StaffClearAnswers, StaffReset, StaffUnlock,
 };
 use crate::api::staff_types::{ClassProgress, Stage, StudentRow};
+use crate::components::islands::{LiveRefresh, PrintButton};
 use crate::components::{ErrorSummary, IdleCountdown, LanguageSelect, SignOutButton};
 use crate::i18n::*;
 
@@ -271,27 +272,17 @@ fn urlencode(value: &str) -> String {
 /// Seconds between refreshes of the class view.
 const REFRESH_SECS: u64 = 5;
 
-/// `/staff/class?name=…`: who is where in onboarding; refreshes without a reload.
+/// `/staff/class?name=…`: who is where in onboarding; with JavaScript the counts and
+/// the table refresh by themselves (a [`LiveRefresh`] island), without it a link
+/// reloads them.
 #[component]
 pub fn StaffClassPage() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let class = move || query.get().get("name").unwrap_or_default();
-    let tick = RwSignal::new(0u32);
-    let progress = Resource::new(move || (class(), tick.get()), |(c, _)| class_progress(c));
-    #[cfg(feature = "hydrate")]
-    {
-        if let Ok(handle) = set_interval_with_handle(
-            move || tick.update(|t| *t = t.wrapping_add(1)),
-            std::time::Duration::from_secs(REFRESH_SECS),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = REFRESH_SECS;
+    let progress = Resource::new(class, class_progress);
     view! {
-        <Transition fallback=|| ()>
+        <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let progress: ClassProgress = match progress.await {
                     Ok(p) => p,
@@ -302,30 +293,34 @@ pub fn StaffClassPage() -> impl IntoView {
                 view! {
                     <StaffFrame idle_timeout_secs=progress.idle_timeout_secs>
                         <h1>{t!(i18n, staff.class_heading, class = progress.class.clone())}</h1>
-                        <ul class="counts" data-testid="counts" aria-live="polite">
-                            {labels
-                                .into_iter()
-                                .zip(progress.counts)
-                                .map(|(stage, n)| {
-                                    view! {
-                                        <li data-stage=stage.as_str()>
-                                            <span class="counts__n">{n}</span>
-                                            <span class="counts__label">{move || stage_text(i18n.get_locale(), stage)}</span>
-                                        </li>
-                                    }
-                                })
-                                .collect_view()}
-                        </ul>
-                        <p class="hint">
-                            {t!(i18n, staff.refreshes)}" "
-                            <a href=self_link>{t!(i18n, staff.refresh)}</a>
-                        </p>
-                        <StudentTable rows=progress.students />
+                        <LiveRefresh every_secs=REFRESH_SECS>
+                            <div data-live="class-progress">
+                                <ul class="counts" data-testid="counts" aria-live="polite">
+                                    {labels
+                                        .into_iter()
+                                        .zip(progress.counts)
+                                        .map(|(stage, n)| {
+                                            view! {
+                                                <li data-stage=stage.as_str()>
+                                                    <span class="counts__n">{n}</span>
+                                                    <span class="counts__label">{stage_text(i18n.get_locale(), stage)}</span>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                                <p class="hint">
+                                    {t!(i18n, staff.refreshes)}" "
+                                    <a href=self_link>{t!(i18n, staff.refresh)}</a>
+                                </p>
+                                <StudentTable rows=progress.students />
+                            </div>
+                        </LiveRefresh>
                     </StaffFrame>
                 }
                 .into_any()
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -575,10 +570,7 @@ pub fn StaffLettersPage() -> impl IntoView {
                             <h1>{t!(i18n, letters.heading, n = count)}</h1>
                             <p>{t!(i18n, letters.intro)}</p>
                             <p class="actions">
-                                <button type="button" class="button" id="print" on:click=move |_| {
-                                    #[cfg(feature = "hydrate")]
-                                    let _ = window().print();
-                                }>{t!(i18n, letters.print)}</button>
+                                <PrintButton label=t_string!(i18n, letters.print).to_string() />
                                 <a class="button button--secondary" href=csv_href download="accounts-report.csv">
                                     {t!(i18n, letters.download)}
                                 </a>

@@ -1,0 +1,234 @@
+//! The page-wide islands: what was typed kept over a refused form or a language
+//! switch, the marker that says the page is live, the print button and the
+//! self-refreshing part of a page.
+//!
+//! The portal is rendered on the server and hydrated as **islands**: only the parts
+//! that react in the browser (this module, the idle countdown, the language switch, the
+//! password fields with their live checklist, the wait overlay) are compiled to wasm
+//! and hydrated. They take their texts in the page's language from `<html lang>`
+//! ([`page_locale`](super::page_locale)): the i18n context and its cookie code stay
+//! on the server. Every other component is HTML from the server, and every form is a
+//! plain `<form>` posting to a server function, which answers with a redirect (to the
+//! next step, or back with the error in the query). The journey is the same with and
+//! without JavaScript; JavaScript adds feedback, not steps.
+
+use leptos::prelude::*;
+
+/// Sets `<body data-hydrated="true">` once every island of the page is live. It is
+/// the page's last island and islands are hydrated in document order, so browser tests
+/// (and styles) can tell a live page from server-rendered HTML.
+#[island]
+pub fn HydrationMark() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}
+
+/// Keeps what was typed when a page goes to the server and comes straight back to the
+/// same address: a form refused with an error (the server function sends the browser
+/// back), or a language switch (the page is loaded again in the new language). The
+/// student finds the fields as they left them instead of typing everything again.
+///
+/// Kept: the text fields and choices of `<main>`. Never kept: passwords and anything
+/// else marked `data-secret` (the forgot-password answers, whose questions change after
+/// a wrong answer), hidden fields and files. The values wait in this tab's
+/// `sessionStorage` only from the moment the page is left until the next page is
+/// loaded, which removes them whichever page it is.
+#[island]
+pub fn KeepTyped() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast as _;
+        put_back_typed_fields();
+        let on_submit = window_event_listener(leptos::ev::submit, |ev| {
+            let in_main = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|form| form.closest("main").ok().flatten())
+                .is_some();
+            if in_main && !ev.default_prevented() {
+                keep_typed_fields();
+            }
+        });
+        on_cleanup(move || on_submit.remove());
+    }
+}
+
+/// `sessionStorage` key of the kept fields: `[path, [[id, value], …]]`.
+#[cfg(feature = "hydrate")]
+const KEPT_FIELDS: &str = "portal-kept-fields";
+
+/// The fields of `<main>` whose values may be kept, by id.
+#[cfg(feature = "hydrate")]
+fn keepable_fields() -> Vec<(String, web_sys::Element)> {
+    const FIELDS: &str = "main input:not([type=password]):not([type=hidden]):not([type=file])\
+                          :not([type=submit]):not([type=button]):not([readonly]):not([data-secret]), \
+                          main select:not([data-secret]), main textarea:not([data-secret])";
+    let Ok(list) = document().query_selector_all(FIELDS) else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|node| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(node).ok())
+        .filter(|element| !element.id().is_empty())
+        .map(|element| (element.id(), element))
+        .collect()
+}
+
+#[cfg(feature = "hydrate")]
+fn field_value(element: &web_sys::Element) -> Option<String> {
+    use wasm_bindgen::JsCast as _;
+    if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
+        Some(input.value())
+    } else if let Some(select) = element.dyn_ref::<web_sys::HtmlSelectElement>() {
+        Some(select.value())
+    } else {
+        element
+            .dyn_ref::<web_sys::HtmlTextAreaElement>()
+            .map(|area| area.value())
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn set_field_value(element: &web_sys::Element, value: &str) {
+    use wasm_bindgen::JsCast as _;
+    if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
+        input.set_value(value);
+    } else if let Some(select) = element.dyn_ref::<web_sys::HtmlSelectElement>() {
+        select.set_value(value);
+    } else if let Some(area) = element.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        area.set_value(value);
+    }
+}
+
+/// Keeps the page's typed fields for the next page load ([`KeepTyped`]).
+#[cfg(feature = "hydrate")]
+pub fn keep_typed_fields() {
+    let Ok(Some(storage)) = window().session_storage() else {
+        return;
+    };
+    let path = window().location().pathname().unwrap_or_default();
+    let typed: Vec<(String, String)> = keepable_fields()
+        .into_iter()
+        .filter_map(|(id, element)| field_value(&element).map(|value| (id, value)))
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
+    if typed.is_empty() {
+        return;
+    }
+    if let Ok(json) = serde_json::to_string(&(path, typed)) {
+        let _ = storage.set_item(KEPT_FIELDS, &json);
+    }
+}
+
+/// Puts kept fields back if this page is the one they were typed on; removes them
+/// either way.
+#[cfg(feature = "hydrate")]
+fn put_back_typed_fields() {
+    let Ok(Some(storage)) = window().session_storage() else {
+        return;
+    };
+    let Ok(Some(json)) = storage.get_item(KEPT_FIELDS) else {
+        return;
+    };
+    let _ = storage.remove_item(KEPT_FIELDS);
+    let Ok((path, typed)) = serde_json::from_str::<(String, Vec<(String, String)>)>(&json) else {
+        return;
+    };
+    if window().location().pathname().ok().as_deref() != Some(path.as_str()) {
+        return;
+    }
+    let fields = keepable_fields();
+    for (id, value) in typed {
+        if let Some((_, element)) = fields.iter().find(|(field, _)| *field == id) {
+            set_field_value(element, &value);
+        }
+    }
+}
+
+/// "Print letters": the browser's print dialog (the letters' print styles do the rest).
+#[island]
+pub fn PrintButton(label: String) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="button"
+            id="print"
+            on:click=move |_| {
+                #[cfg(feature = "hydrate")]
+                let _ = window().print();
+            }
+        >
+            {label}
+        </button>
+    }
+}
+
+/// Keeps the page's `[data-live]` element (rendered inside, by the server) up to date:
+/// every `every_secs` it loads the page again and puts the new element's content in
+/// place, while the tab is visible. Without JavaScript the page has a refresh link.
+/// If the page now answers with another address (the session ended), it goes there.
+#[island]
+pub fn LiveRefresh(every_secs: u64, children: Children) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        if let Ok(handle) = set_interval_with_handle(
+            || {
+                let hidden = document().hidden();
+                if !hidden {
+                    leptos::task::spawn_local(refresh_live_part());
+                }
+            },
+            std::time::Duration::from_secs(every_secs),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = every_secs;
+    children()
+}
+
+/// One refresh of [`LiveRefresh`]: fetch this page, swap in its `[data-live]` content.
+#[cfg(feature = "hydrate")]
+async fn refresh_live_part() {
+    use wasm_bindgen::JsCast as _;
+    use wasm_bindgen_futures::JsFuture;
+
+    const LIVE: &str = "[data-live]";
+    let window = window();
+    let Ok(here) = window.location().href() else {
+        return;
+    };
+    let Ok(response) = JsFuture::from(window.fetch_with_str(&here)).await else {
+        return;
+    };
+    let Ok(response) = response.dyn_into::<web_sys::Response>() else {
+        return;
+    };
+    if response.redirected() && response.url() != here {
+        let _ = window.location().set_href(&response.url());
+        return;
+    }
+    if !response.ok() {
+        return;
+    }
+    let Ok(text) = response.text() else {
+        return;
+    };
+    let Some(html) = JsFuture::from(text).await.ok().and_then(|t| t.as_string()) else {
+        return;
+    };
+    let Ok(parser) = web_sys::DomParser::new() else {
+        return;
+    };
+    let Ok(fresh) = parser.parse_from_string(&html, web_sys::SupportedType::TextHtml) else {
+        return;
+    };
+    if let (Ok(Some(old)), Ok(Some(new))) =
+        (document().query_selector(LIVE), fresh.query_selector(LIVE))
+    {
+        old.set_inner_html(&new.inner_html());
+    }
+}
