@@ -55,7 +55,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </head>
             <body>
                 <App />
-                <components::islands::KeepTyped />
+                <components::islands::Forms />
                 // Last in the page, so hydrated after every other island.
                 <components::islands::HydrationMark />
             </body>

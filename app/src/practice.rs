@@ -51,6 +51,8 @@ pub const PRACTICE_STUDENTS: &[(&str, &str)] = &[
     ("Meena d/o Pillai", "meena_pillai@students.edu.sg"),
     ("Daniel Ong", "daniel_ong@students.edu.sg"),
     ("Hui Min Teo", "hui_min_teo@students.edu.sg"),
+    ("Goh Li Ting", "goh_li_ting@students.edu.sg"),
+    ("Rahul s/o Menon", "rahul_menon@students.edu.sg"),
 ];
 
 /// One of the seeded practice accounts (the reset touches no other account).

@@ -25,10 +25,17 @@ pub fn HydrationMark() -> impl IntoView {
     }
 }
 
-/// Keeps what was typed when a page goes to the server and comes straight back to the
-/// same address: a form refused with an error (the server function sends the browser
-/// back), or a language switch (the page is loaded again in the new language). The
-/// student finds the fields as they left them instead of typing everything again.
+/// What every form of the page gets in the browser:
+///
+/// - **sent once**: a second submit of a form already on its way is ignored (a
+///   double-click on "Sign in" with a wrong password must not spend two of the five
+///   attempts); the form is marked `data-sending` until the next page, or until the
+///   browser's back button shows this page again;
+/// - **what was typed is kept** when the page goes to the server and comes straight
+///   back to the same address: a form refused with an error (the server function sends
+///   the browser back), or a language switch (the page is loaded again in the new
+///   language). The student finds the fields as they left them instead of typing
+///   everything again.
 ///
 /// Kept: the text fields and choices of `<main>`. Never kept: passwords and anything
 /// else marked `data-secret` (the forgot-password answers, whose questions change after
@@ -36,24 +43,53 @@ pub fn HydrationMark() -> impl IntoView {
 /// `sessionStorage` only from the moment the page is left until the next page is
 /// loaded, which removes them whichever page it is.
 #[island]
-pub fn KeepTyped() -> impl IntoView {
+pub fn Forms() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast as _;
         put_back_typed_fields();
         let on_submit = window_event_listener(leptos::ev::submit, |ev| {
-            let in_main = ev
+            let Some(form) = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .and_then(|form| form.closest("main").ok().flatten())
-                .is_some();
-            if in_main && !ev.default_prevented() {
+            else {
+                return;
+            };
+            if ev.default_prevented() {
+                return;
+            }
+            if form.has_attribute(SENDING) {
+                ev.prevent_default();
+                return;
+            }
+            let _ = form.set_attribute(SENDING, "");
+            if form.closest("main").ok().flatten().is_some() {
                 keep_typed_fields();
             }
         });
-        on_cleanup(move || on_submit.remove());
+        // Shown again by the back button (from the browser's cache): sendable again.
+        let on_show = window_event_listener(leptos::ev::pageshow, |_| {
+            if let Ok(sending) = document().query_selector_all(&format!("form[{SENDING}]")) {
+                for i in 0..sending.length() {
+                    if let Some(form) = sending
+                        .item(i)
+                        .and_then(|node| node.dyn_into::<web_sys::Element>().ok())
+                    {
+                        let _ = form.remove_attribute(SENDING);
+                    }
+                }
+            }
+        });
+        on_cleanup(move || {
+            on_submit.remove();
+            on_show.remove();
+        });
     }
 }
+
+/// The attribute of a form on its way to the server ([`Forms`]).
+#[cfg(feature = "hydrate")]
+const SENDING: &str = "data-sending";
 
 /// `sessionStorage` key of the kept fields: `[path, [[id, value], …]]`.
 #[cfg(feature = "hydrate")]
@@ -90,19 +126,35 @@ fn field_value(element: &web_sys::Element) -> Option<String> {
     }
 }
 
+/// Puts `value` in the field unless the student has typed or chosen something there
+/// since the page arrived (the page may be live a moment after it is shown).
 #[cfg(feature = "hydrate")]
-fn set_field_value(element: &web_sys::Element, value: &str) {
+fn put_back_field_value(element: &web_sys::Element, value: &str) {
     use wasm_bindgen::JsCast as _;
     if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
-        input.set_value(value);
+        if input.value() == input.default_value() {
+            input.set_value(value);
+        }
     } else if let Some(select) = element.dyn_ref::<web_sys::HtmlSelectElement>() {
-        select.set_value(value);
+        let options = select.options();
+        let untouched = (0..options.length())
+            .filter_map(|i| options.item(i))
+            .filter_map(|o| o.dyn_into::<web_sys::HtmlOptionElement>().ok())
+            .all(|o| o.selected() == o.default_selected());
+        if untouched {
+            select.set_value(value);
+        }
     } else if let Some(area) = element.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-        area.set_value(value);
+        if area
+            .default_value()
+            .is_ok_and(|default| area.value() == default)
+        {
+            area.set_value(value);
+        }
     }
 }
 
-/// Keeps the page's typed fields for the next page load ([`KeepTyped`]).
+/// Keeps the page's typed fields for the next page load ([`Forms`]).
 #[cfg(feature = "hydrate")]
 pub fn keep_typed_fields() {
     let Ok(Some(storage)) = window().session_storage() else {
@@ -142,7 +194,7 @@ fn put_back_typed_fields() {
     let fields = keepable_fields();
     for (id, value) in typed {
         if let Some((_, element)) = fields.iter().find(|(field, _)| *field == id) {
-            set_field_value(element, &value);
+            put_back_field_value(element, &value);
         }
     }
 }

@@ -425,7 +425,15 @@ pub fn ErrorSummary(error: Option<AppError>) -> impl IntoView {
             _ => None,
         };
         view! {
-            <div class="error-summary" role="alert" tabindex="-1" data-testid="error-summary">
+            // Focused when the page arrives (a refused form comes back as a new page), so
+            // a screen reader reads it and Tab goes on to the form.
+            <div
+                class="error-summary"
+                role="alert"
+                tabindex="-1"
+                autofocus
+                data-testid="error-summary"
+            >
                 <h2 class="error-summary__title">{t!(i18n, errors.title)}</h2>
                 <p>
                     {move || {

@@ -128,6 +128,17 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
         Some(Err(AppError::AnswersRefused(problems))) => problems,
         _ => Vec::new(),
     };
+    // The page comes back with the refusal: the first field to mend has the focus (a
+    // screen reader reads its label and its error).
+    let refused = problems();
+    let first_slot = refused.iter().map(AnswerProblem::slot).min();
+    let question_missing = |slot: usize| {
+        refused
+            .iter()
+            .any(|p| matches!(p, AnswerProblem::QuestionNotChosen { slot: s } if *s == slot))
+    };
+    let focus_question = |slot: usize| first_slot == Some(slot) && question_missing(slot);
+    let focus_answer = |slot: usize| first_slot == Some(slot) && !question_missing(slot);
     let pending: Option<[ChosenQuestion; QUESTION_COUNT]> = view.pending.clone();
     let slots = (0..QUESTION_COUNT)
         .map(|slot| {
@@ -153,7 +164,12 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
                     <label for=format!("question{n}") class="visually-hidden">
                         {t!(i18n, setup.question_n, n = n)}
                     </label>
-                    <select id=format!("question{n}") name=format!("question{n}") required>
+                    <select
+                        id=format!("question{n}")
+                        name=format!("question{n}")
+                        required
+                        autofocus=focus_question(slot)
+                    >
                         <option value="" selected=chosen_question.is_none()>
                             {t!(i18n, setup.choose)}
                         </option>
@@ -200,6 +216,7 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
                         spellcheck="false"
                         maxlength="64"
                         required
+                        autofocus=focus_answer(slot)
                         value=chosen_answer
                         aria-describedby=move || has_problem().then(|| error_id.clone())
                         aria-invalid=move || has_problem().then_some("true")
