@@ -51,7 +51,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // are hydrated; everything else is HTML from the server.
                 <HydrationScripts options islands=true />
                 <MetaTags />
-                {practice::practice_meta()}
             </head>
             <body>
                 <App />

@@ -4,9 +4,8 @@
 //! at the start from the portal. A presenter view enlarges the text and keeps the
 //! step guide open beside the screen.
 //!
-//! Whether practice mode is on is decided by the server's configuration only. The
-//! server writes it into the page's `<head>`; the browser reads it from there, so
-//! both render the same page without asking the server again.
+//! Whether practice mode is on is decided by the server's configuration only, and
+//! only server-rendered components show it (no island depends on it).
 
 use leptos::prelude::*;
 
@@ -62,9 +61,6 @@ pub fn is_practice_login(login_id: &str) -> bool {
 
 /// The cookie that keeps the presenter view on (practice mode only).
 pub const PRESENTER_COOKIE: &str = "portal_presenter";
-/// The `<meta name>` the server renders when practice mode is on.
-pub const PRACTICE_META: &str = "portal-practice";
-
 /// Practice mode and the presenter view, as this page was rendered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Practice {
@@ -84,13 +80,6 @@ pub fn use_practice() -> Practice {
     use_context::<Practice>().unwrap_or_default()
 }
 
-/// `<meta name="portal-practice">` in the server-rendered `<head>`, when on.
-pub fn practice_meta() -> impl IntoView {
-    read()
-        .on
-        .then(|| view! { <meta name=PRACTICE_META content="on" /> })
-}
-
 #[cfg(feature = "ssr")]
 fn read() -> Practice {
     use std::sync::Arc;
@@ -104,28 +93,7 @@ fn read() -> Practice {
     Practice { on, presenter }
 }
 
-#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-fn read() -> Practice {
-    use wasm_bindgen::JsCast as _;
-    let document = document();
-    let on = document
-        .query_selector(&format!("meta[name=\"{PRACTICE_META}\"]"))
-        .ok()
-        .flatten()
-        .is_some();
-    let cookies = document
-        .dyn_into::<web_sys::HtmlDocument>()
-        .ok()
-        .and_then(|d| d.cookie().ok())
-        .unwrap_or_default();
-    let presenter = on
-        && cookies
-            .split(';')
-            .any(|c| c.trim() == format!("{PRESENTER_COOKIE}=1"));
-    Practice { on, presenter }
-}
-
-#[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+#[cfg(not(feature = "ssr"))]
 fn read() -> Practice {
     Practice::default()
 }
