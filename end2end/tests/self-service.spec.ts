@@ -114,6 +114,12 @@ test("a student resets a forgotten password with two security questions", async 
   await page.getByLabel("Confirm Password", { exact: true }).fill(ONBOARDED);
   await page.getByRole("button", { name: "Change Password" }).click();
   await expect(rules.locator('[data-rule="not_current"]')).toHaveAttribute("data-status", "unmet");
+  // The page came back with the refusal (live again with JavaScript, the refusal in the
+  // island's props): "New Password" has the focus and says it is invalid.
+  await hydrated(page, js);
+  const newPassword = page.getByLabel("New Password", { exact: true });
+  await expect(newPassword).toBeFocused();
+  await expect(newPassword).toHaveAttribute("aria-invalid", "true");
   await shot(page, project, "22-forgot-new-password-refused");
   await page.getByLabel("New Password", { exact: true }).fill("Green-Turtle-Dives7");
   await page.getByLabel("Confirm Password", { exact: true }).fill("Green-Turtle-Dives7");

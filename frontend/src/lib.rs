@@ -1,9 +1,10 @@
 //! The browser entry point. The page is server-rendered; only its islands (the
 //! `#[island]` components of `app`, linked in through the `app` crate) are hydrated.
 
-// Links the islands' exported hydration functions into this wasm.
+// Names the `app` crate so it is linked into this wasm: its `#[island]`s export their
+// hydration functions from there (a dependency nothing names is not linked).
 #[allow(unused_imports)]
-use app::components::islands as _;
+use app as _;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

@@ -1,6 +1,8 @@
 //! Server functions: thin wrappers that read the request's session, call a service,
-//! set the cookie and say where the browser goes next. The same functions serve the
-//! hydrated app (fetch) and plain HTML forms (POST, then a redirect).
+//! set the cookie and say where the browser goes next. The pages' forms post to them
+//! (then a redirect: the next step, or back with the error); the pages also call the
+//! read functions while rendering on the server, and the idle countdown calls
+//! `keep_alive` with `fetch`.
 
 pub mod error;
 pub mod staff;

@@ -1,6 +1,6 @@
 //! The live password checklist: the seed's rules, each ticked on or off as the student
 //! types, computed by the same [`check_password`] the server runs before storing.
-//! Without JavaScript it shows the server's verdict after a refused submit.
+//! After a refused submit it shows the server's verdict until the student types again.
 
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -44,7 +44,7 @@ pub fn RuleChecklist(
     password: Signal<String>,
     owner: PasswordOwner,
     policy: PasswordPolicy,
-    /// The server's refusal of the last submit, if any (the no-JavaScript path).
+    /// The server's refusal of the last submit, if the page shows one.
     server_violations: Signal<Option<Vec<Violation>>>,
 ) -> impl IntoView {
     let locale = page_locale();

@@ -29,17 +29,18 @@ pub fn HydrationMark() -> impl IntoView {
 ///
 /// - **sent once**: a second submit of a form already on its way is ignored (a
 ///   double-click on "Sign in" with a wrong password must not spend two of the five
-///   attempts); the form is marked `data-sending` until the next page, or until the
-///   browser's back button shows this page again;
+///   attempts). The form is marked `data-sending` until the next page arrives, the
+///   browser's back button shows this page again, or [`SENDING_FOR`] has passed (the
+///   student may have stopped the page loading: the form must work again);
 /// - **what was typed is kept** when the page goes to the server and comes straight
 ///   back to the same address: a form refused with an error (the server function sends
 ///   the browser back), or a language switch (the page is loaded again in the new
 ///   language). The student finds the fields as they left them instead of typing
 ///   everything again.
 ///
-/// Kept: the text fields and choices of `<main>`. Never kept: passwords and anything
-/// else marked `data-secret` (the forgot-password answers, whose questions change after
-/// a wrong answer), hidden fields and files. The values wait in this tab's
+/// Kept: the text fields and choices of `<main>` (a login ID, the questions chosen, a
+/// class name). Never kept: anything marked `data-secret` (passwords, security answers)
+/// or of type password, hidden fields and files. The values wait in this tab's
 /// `sessionStorage` only from the moment the page is left until the next page is
 /// loaded, which removes them whichever page it is.
 #[island]
@@ -63,9 +64,13 @@ pub fn Forms() -> impl IntoView {
                 return;
             }
             let _ = form.set_attribute(SENDING, "");
-            if form.closest("main").ok().flatten().is_some() {
-                keep_typed_fields();
-            }
+            set_timeout(
+                move || {
+                    let _ = form.remove_attribute(SENDING);
+                },
+                SENDING_FOR,
+            );
+            keep_typed_fields();
         });
         // Shown again by the back button (from the browser's cache): sendable again.
         let on_show = window_event_listener(leptos::ev::pageshow, |_| {
@@ -90,6 +95,11 @@ pub fn Forms() -> impl IntoView {
 /// The attribute of a form on its way to the server ([`Forms`]).
 #[cfg(feature = "hydrate")]
 const SENDING: &str = "data-sending";
+
+/// How long a sent form stays marked as on its way (and the step-7 overlay open) if no
+/// page arrives: longer than any answer of a working server (an overloaded one answers
+/// 503 at once), short enough for a student who stopped the page to try again.
+pub const SENDING_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// `sessionStorage` key of the kept fields: `[path, [[id, value], …]]`.
 #[cfg(feature = "hydrate")]
@@ -217,10 +227,14 @@ pub fn PrintButton(label: String) -> impl IntoView {
     }
 }
 
-/// Keeps the page's `[data-live]` element (rendered inside, by the server) up to date:
-/// every `every_secs` it loads the page again and puts the new element's content in
-/// place, while the tab is visible. Without JavaScript the page has a refresh link.
-/// If the page now answers with another address (the session ended), it goes there.
+/// Keeps the page's `[data-live="…"]` parts (rendered inside, by the server) up to
+/// date: every `every_secs`, while the tab is visible, it loads the page again and
+/// puts each part's new content in place, where it changed. A part that holds the
+/// keyboard focus waits for the focus to leave (the student would lose their place).
+/// A live region (`aria-live`) marked as a part keeps its element, so screen readers
+/// announce the change. One request at a time. Without JavaScript the page has a
+/// refresh link. If the page now answers with another address (the session ended), it
+/// goes there.
 #[island]
 pub fn LiveRefresh(every_secs: u64, children: Children) -> impl IntoView {
     #[cfg(feature = "hydrate")]
@@ -228,8 +242,11 @@ pub fn LiveRefresh(every_secs: u64, children: Children) -> impl IntoView {
         if let Ok(handle) = set_interval_with_handle(
             || {
                 let hidden = document().hidden();
-                if !hidden {
-                    leptos::task::spawn_local(refresh_live_part());
+                if !hidden && !REFRESHING.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    leptos::task::spawn_local(async {
+                        refresh_live_parts().await;
+                        REFRESHING.store(false, std::sync::atomic::Ordering::Relaxed);
+                    });
                 }
             },
             std::time::Duration::from_secs(every_secs),
@@ -242,13 +259,16 @@ pub fn LiveRefresh(every_secs: u64, children: Children) -> impl IntoView {
     children()
 }
 
-/// One refresh of [`LiveRefresh`]: fetch this page, swap in its `[data-live]` content.
+/// A refresh of [`LiveRefresh`] is on its way.
 #[cfg(feature = "hydrate")]
-async fn refresh_live_part() {
+static REFRESHING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// One refresh of [`LiveRefresh`]: fetch this page, put its `[data-live]` parts in place.
+#[cfg(feature = "hydrate")]
+async fn refresh_live_parts() {
     use wasm_bindgen::JsCast as _;
     use wasm_bindgen_futures::JsFuture;
 
-    const LIVE: &str = "[data-live]";
     let window = window();
     let Ok(here) = window.location().href() else {
         return;
@@ -278,9 +298,29 @@ async fn refresh_live_part() {
     let Ok(fresh) = parser.parse_from_string(&html, web_sys::SupportedType::TextHtml) else {
         return;
     };
-    if let (Ok(Some(old)), Ok(Some(new))) =
-        (document().query_selector(LIVE), fresh.query_selector(LIVE))
-    {
-        old.set_inner_html(&new.inner_html());
+    let Ok(parts) = document().query_selector_all("[data-live]") else {
+        return;
+    };
+    let focused = document().active_element();
+    for i in 0..parts.length() {
+        let Some(old) = parts
+            .item(i)
+            .and_then(|node| node.dyn_into::<web_sys::Element>().ok())
+        else {
+            continue;
+        };
+        let Some(name) = old.get_attribute("data-live") else {
+            continue;
+        };
+        let Ok(Some(new)) = fresh.query_selector(&format!("[data-live=\"{name}\"]")) else {
+            continue;
+        };
+        let holds_focus = focused
+            .as_ref()
+            .is_some_and(|f| old.contains(Some(f.as_ref())));
+        let content = new.inner_html();
+        if !holds_focus && old.inner_html() != content {
+            old.set_inner_html(&content);
+        }
     }
 }

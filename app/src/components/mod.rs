@@ -340,49 +340,29 @@ fn warning_untracked(remaining: Option<i64>, timeout_secs: i64) -> bool {
     remaining.is_some_and(|s| s <= WARN_BEFORE_SECS.min(timeout_secs))
 }
 
-/// The language selector, for the page at the current address.
+/// The language selector: a GET form to `/set-lang`, which sets the cookie and comes
+/// back to this page (its query too) in the new language. Choosing a language does
+/// nothing by itself: the "Change" button sends it (a change of page on a mere
+/// selection, or on every arrow key in a closed list, would surprise keyboard and
+/// screen-reader users — WCAG 3.2.2). With JavaScript what was typed on the page is
+/// kept over the reload (the [`Forms`](islands::Forms) island).
 #[component]
 pub fn LanguageSelect() -> impl IntoView {
+    let i18n = use_i18n();
     let location = use_location();
-    let next = location.pathname.get_untracked();
-    view! { <LanguageSwitch next /> }
-}
-
-/// The language selector: a GET form to `/set-lang`, which sets the cookie and comes
-/// back to `next` in the new language. Without JavaScript it has a "Change" button;
-/// with JavaScript choosing a language is enough, and what was typed on the page is
-/// carried over the reload ([`islands::keep_typed_fields`]).
-#[island]
-pub fn LanguageSwitch(next: String) -> impl IntoView {
-    let locale = page_locale();
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    let next = format!(
+        "{}{}",
+        location.pathname.get_untracked(),
+        location.search.get_untracked()
+    );
+    let locale = i18n.get_locale_untracked();
     view! {
         <form class="language-select" method="get" action="/set-lang">
             <input type="hidden" name="next" value=next />
             <label for="language" class="visually-hidden">
-                {td_string!(locale, language_label)}
+                {t!(i18n, language_label)}
             </label>
-            <select
-                id="language"
-                name="lang"
-                on:change=move |ev| {
-                    #[cfg(feature = "hydrate")]
-                    {
-                        use wasm_bindgen::JsCast as _;
-                        islands::keep_typed_fields();
-                        if let Some(form) = ev
-                            .target()
-                            .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-                            .and_then(|select| select.form())
-                        {
-                            let _ = form.submit();
-                        }
-                    }
-                    #[cfg(not(feature = "hydrate"))]
-                    let _ = ev;
-                }
-            >
+            <select id="language" name="lang">
                 {Locale::get_all()
                     .iter()
                     .copied()
@@ -395,11 +375,12 @@ pub fn LanguageSwitch(next: String) -> impl IntoView {
                     })
                     .collect_view()}
             </select>
-            <button type="submit" class="button--small" hidden=move || hydrated.get()>
-                {td_string!(locale, change_language)}
+            <button type="submit" class="button--small">
+                {t!(i18n, change_language)}
             </button>
         </form>
     }
+    .into_any()
 }
 
 #[component]
@@ -421,7 +402,9 @@ pub fn ErrorSummary(error: Option<AppError>) -> impl IntoView {
     let i18n = use_i18n();
     error.map(|error| {
         let redirect = match &error {
-            AppError::WrongStep { path } => Some(path.clone()),
+            // Only a step of the journey: the error may come from the address (a form's
+            // refusal travels in the query), which anyone can write.
+            AppError::WrongStep { path } if Step::from_path(path).is_some() => Some(path.clone()),
             _ => None,
         };
         view! {

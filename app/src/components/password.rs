@@ -33,6 +33,9 @@ pub fn NewPasswordInputs(
 ) -> impl IntoView {
     let new_password = RwSignal::new(String::new());
     let confirm_password = RwSignal::new(String::new());
+    // Sent back refused: "New Password" has the focus and says it is invalid, so a
+    // screen reader reads its label and the checklist's summary.
+    let refused_on_arrival = refused.is_some();
     let server_violations = Signal::derive(move || {
         new_password
             .with(String::is_empty)
@@ -41,7 +44,7 @@ pub fn NewPasswordInputs(
     });
     view! {
         <RuleChecklist password=new_password.into() owner policy server_violations />
-        <PasswordInputs new_password confirm_password server_violations />
+        <PasswordInputs new_password confirm_password server_violations refused_on_arrival />
     }
 }
 
@@ -74,6 +77,9 @@ pub fn PasswordInputs(
     new_password: RwSignal<String>,
     confirm_password: RwSignal<String>,
     server_violations: Signal<Option<Vec<Violation>>>,
+    /// The page shows the server's refusal of the last password sent.
+    #[prop(optional)]
+    refused_on_arrival: bool,
 ) -> impl IntoView {
     let locale = page_locale();
     let new_visible = RwSignal::new(false);
@@ -81,7 +87,7 @@ pub fn PasswordInputs(
     let mismatch = move || {
         let confirm = confirm_password.get();
         if confirm.is_empty() {
-            // After a refused submit (no JavaScript) only a mismatch is worth saying.
+            // After a refused submit, before typing, only a mismatch is worth saying.
             server_violations
                 .get()
                 .filter(|list| list.contains(&Violation::ConfirmMismatch))
@@ -104,6 +110,8 @@ pub fn PasswordInputs(
                 autocomplete="new-password"
                 placeholder=move || td_string!(locale, change.new_placeholder)
                 aria-describedby="password-rules-summary"
+                aria-invalid=refused_on_arrival.then_some("true")
+                autofocus=refused_on_arrival
                 required
                 data-secret
                 on:input=move |ev| new_password.set(event_target_value(&ev))
@@ -141,7 +149,8 @@ pub fn PasswordInputs(
 }
 
 /// Step 7: "Please wait while the system change your password", from the moment the
-/// form `form` (its id) is sent until the next page arrives. Coming back to this page
+/// form `form` (its id) is sent until the next page arrives (or, if none does, for
+/// [`SENDING_FOR`](crate::components::islands::SENDING_FOR)). Coming back to this page
 /// from the next one (the browser's back button) finds it closed.
 #[island]
 pub fn WaitOverlay(form: String) -> impl IntoView {
@@ -157,6 +166,11 @@ pub fn WaitOverlay(form: String) -> impl IntoView {
                 .is_some_and(|element| element.id() == form);
             if ours && !ev.default_prevented() {
                 pending.set(true);
+                // No page after all (the student stopped it): the screen is theirs again.
+                set_timeout(
+                    move || pending.set(false),
+                    crate::components::islands::SENDING_FOR,
+                );
             }
         });
         let on_show = window_event_listener(leptos::ev::pageshow, move |_| pending.set(false));

@@ -95,7 +95,7 @@ pub fn SignInPage() -> impl IntoView {
                     />
                 </div>
                 <div class="actions">
-                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                    <button type="submit" class="button">
                         {t!(i18n, sign_in.submit)}
                     </button>
                 </div>
@@ -216,6 +216,7 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
                         spellcheck="false"
                         maxlength="64"
                         required
+                        data-secret
                         autofocus=focus_answer(slot)
                         value=chosen_answer
                         aria-describedby=move || has_problem().then(|| error_id.clone())
@@ -247,7 +248,7 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
                                 </a>
                             }
                         })}
-                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                    <button type="submit" class="button">
                         {t!(i18n, setup.submit)}
                     </button>
                 </div>
@@ -305,7 +306,7 @@ fn ConfirmQuestionsForm(view: JourneyView) -> impl IntoView {
                     <a class="button button--secondary" href=Step::SetupQuestions.path()>
                         {t!(i18n, confirm.edit)}
                     </a>
-                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                    <button type="submit" class="button">
                         {t!(i18n, confirm.submit)}
                     </button>
                 </div>
@@ -489,7 +490,6 @@ pub fn PortalPage() -> impl IntoView {
                                             <button
                                                 type="submit"
                                                 class="button button--secondary"
-                                                disabled=move || reset_practice.pending().get()
                                             >
                                                 {t!(i18n, practice.reset_button)}
                                             </button>

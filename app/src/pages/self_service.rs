@@ -65,7 +65,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                     <a class="button button--secondary" href="/">
                         {t!(i18n, forgot.cancel)}
                     </a>
-                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                    <button type="submit" class="button">
                         {t!(i18n, forgot.next)}
                     </button>
                 </div>
@@ -169,7 +169,7 @@ fn ForgotQuestionsForm(questions: [crate::domain::answers::QuestionId; 2]) -> im
                     <a class="button button--secondary" href="/">
                         {t!(i18n, forgot.cancel)}
                     </a>
-                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                    <button type="submit" class="button">
                         {t!(i18n, forgot.next)}
                     </button>
                 </div>
@@ -349,7 +349,7 @@ fn SsprSignInForm(view: JourneyView) -> impl IntoView {
                     <a class="button button--secondary" href=Step::Portal.path()>
                         {t!(i18n, sspr.cancel)}
                     </a>
-                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                    <button type="submit" class="button">
                         {t!(i18n, sspr.sign_in)}
                     </button>
                 </div>

@@ -294,25 +294,25 @@ pub fn StaffClassPage() -> impl IntoView {
                     <StaffFrame idle_timeout_secs=progress.idle_timeout_secs>
                         <h1>{t!(i18n, staff.class_heading, class = progress.class.clone())}</h1>
                         <LiveRefresh every_secs=REFRESH_SECS>
-                            <div data-live="class-progress">
-                                <ul class="counts" data-testid="counts" aria-live="polite">
-                                    {labels
-                                        .into_iter()
-                                        .zip(progress.counts)
-                                        .map(|(stage, n)| {
-                                            view! {
-                                                <li data-stage=stage.as_str()>
-                                                    <span class="counts__n">{n}</span>
-                                                    <span class="counts__label">{stage_text(i18n.get_locale(), stage)}</span>
-                                                </li>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ul>
-                                <p class="hint">
-                                    {t!(i18n, staff.refreshes)}" "
-                                    <a href=self_link>{t!(i18n, staff.refresh)}</a>
-                                </p>
+                            <ul class="counts" data-testid="counts" aria-live="polite" data-live="counts">
+                                {labels
+                                    .into_iter()
+                                    .zip(progress.counts)
+                                    .map(|(stage, n)| {
+                                        view! {
+                                            <li data-stage=stage.as_str()>
+                                                <span class="counts__n">{n}</span>
+                                                <span class="counts__label">{stage_text(i18n.get_locale(), stage)}</span>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                            <p class="hint">
+                                {t!(i18n, staff.refreshes)}" "
+                                <a href=self_link>{t!(i18n, staff.refresh)}</a>
+                            </p>
+                            <div data-live="students">
                                 <StudentTable rows=progress.students />
                             </div>
                         </LiveRefresh>
@@ -523,7 +523,6 @@ pub fn StaffImportPage() -> impl IntoView {
                                             <button
                                                 type="submit"
                                                 class="button"
-                                                disabled=move || commit.pending().get()
                                             >
                                                 {t!(i18n, staff.import_button, n = create)}
                                             </button>
