@@ -96,6 +96,10 @@ for (const loc of LOCALES) {
     await expect(page.locator("#answer3")).toHaveAttribute("aria-invalid", "true");
     await expectAccessible(page, `${loc} setup with an error`);
     await shot(page, `lang-${loc}-03b-setup-error`);
+    // The questions chosen are still there; answers are secrets, typed again.
+    await expect(page.locator("#question2")).toHaveValue("animal");
+    await page.locator("#answer1").fill(ANSWERS[loc][0]);
+    await page.locator("#answer2").fill(ANSWERS[loc][1]);
     await page.locator("#answer3").fill(ANSWERS[loc][2]);
     await page.getByRole("button", { name: t.setup.submit, exact: true }).click();
 

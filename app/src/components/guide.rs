@@ -88,7 +88,7 @@ pub fn PracticeBanner() -> impl IntoView {
                     <input
                         type="hidden"
                         name="next"
-                        value=move || format!("{}{}", location.pathname.get(), location.search.get())
+                        value=super::here(&location)
                     />
                     <button type="submit" class="button--small">
                         {if practice.presenter {

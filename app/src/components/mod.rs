@@ -340,6 +340,16 @@ fn warning_untracked(remaining: Option<i64>, timeout_secs: i64) -> bool {
     remaining.is_some_and(|s| s <= WARN_BEFORE_SECS.min(timeout_secs))
 }
 
+/// This page's address: its path and query (to come back to after a switch).
+pub fn here(location: &leptos_router::location::Location) -> String {
+    let search = location.search.get_untracked();
+    let path = location.pathname.get_untracked();
+    match search.trim_start_matches('?') {
+        "" => path,
+        query => format!("{path}?{query}"),
+    }
+}
+
 /// The language selector: a GET form to `/set-lang`, which sets the cookie and comes
 /// back to this page (its query too) in the new language. Choosing a language does
 /// nothing by itself: the "Change" button sends it (a change of page on a mere
@@ -350,11 +360,7 @@ fn warning_untracked(remaining: Option<i64>, timeout_secs: i64) -> bool {
 pub fn LanguageSelect() -> impl IntoView {
     let i18n = use_i18n();
     let location = use_location();
-    let next = format!(
-        "{}{}",
-        location.pathname.get_untracked(),
-        location.search.get_untracked()
-    );
+    let next = here(&location);
     let locale = i18n.get_locale_untracked();
     view! {
         <form class="language-select" method="get" action="/set-lang">
