@@ -79,6 +79,53 @@ pub(crate) mod server {
         })
     }
 
+    /// A refused new password answered to a plain form: the browser goes back to the
+    /// page with the error in the address (leptos' `__err`), and browsers keep
+    /// addresses in their history. The rules broken (a length, the character types, the
+    /// part of the name found: properties of the password typed) go into a one-minute
+    /// cookie instead, which the page reads and removes ([`take_refusal`]); the address
+    /// only says "refused". Answers to `fetch` (JSON) keep the whole list in their body.
+    pub fn keep_refusal_off_the_address(error: AppError) -> AppError {
+        use base64::Engine as _;
+        let AppError::PasswordRefused(list) = &error else {
+            return error;
+        };
+        let to_a_page = use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|accept| accept.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+        });
+        let (Ok(portal), Ok(json)) = (portal(), serde_json::to_vec(list)) else {
+            return error;
+        };
+        if !to_a_page || list.is_empty() {
+            return error;
+        }
+        let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+        set_cookie(crate::ssr::context::refusal_cookie(
+            &value,
+            portal.settings(),
+        ));
+        AppError::PasswordRefused(Vec::new())
+    }
+
+    /// The refusal [`keep_refusal_off_the_address`] put in its cookie, if this request
+    /// carries one; the cookie is removed with this page's answer.
+    pub fn take_refusal() -> Option<Vec<crate::domain::password::Violation>> {
+        use crate::ssr::context::{clear_refusal_cookie, cookie_value, refusal_cookie_name};
+        use base64::Engine as _;
+        let portal = portal().ok()?;
+        let parts = use_context::<http::request::Parts>()?;
+        let value = cookie_value(&parts.headers, refusal_cookie_name(portal.settings()))?;
+        set_cookie(clear_refusal_cookie(portal.settings()));
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(value)
+            .ok()?;
+        serde_json::from_slice(&json).ok()
+    }
+
     pub fn set_cookie(value: String) {
         if let (Some(response), Ok(value)) = (
             use_context::<leptos_axum::ResponseOptions>(),
@@ -182,7 +229,8 @@ pub async fn reset_password(
             &confirm_password,
             context.client,
         )
-        .await?;
+        .await
+        .map_err(server::keep_refusal_off_the_address)?;
     server::set_cookie(clear_reset_cookie(portal.settings()));
     leptos_axum::redirect("/forgot-password/done");
     Ok(())
@@ -235,7 +283,8 @@ pub async fn sspr_change_password(
             &new_password,
             &confirm_password,
         )
-        .await?;
+        .await
+        .map_err(server::keep_refusal_off_the_address)?;
     server::set_cookie(session_cookie(&token, portal.settings()));
     // The same success screen as onboarding, without the step count.
     leptos_axum::redirect(&format!("{}?from=sspr", Step::PasswordChanged.path()));
@@ -285,7 +334,8 @@ pub async fn change_password(
     let session = server::session()?;
     let token = portal
         .change_password(&session, &new_password, &confirm_password)
-        .await?;
+        .await
+        .map_err(server::keep_refusal_off_the_address)?;
     server::set_cookie(session_cookie(&token, portal.settings()));
     leptos_axum::redirect(Step::PasswordChanged.path());
     Ok(())

@@ -12,9 +12,20 @@ use crate::domain::password::{PasswordOwner, PasswordPolicy, Violation};
 use crate::i18n::*;
 
 /// The server's refusal of the last new password sent, if that is why the page is
-/// shown again (read from the server function's error in the address).
+/// shown again: the server function's error comes in the address, its rules in a
+/// one-minute cookie (never in the address: see
+/// `api::server::keep_refusal_off_the_address`). A page loaded again later shows no
+/// refusal.
 pub fn password_refusal(value: Option<Result<(), AppError>>) -> Option<Vec<Violation>> {
     match value {
+        Some(Err(AppError::PasswordRefused(list))) if list.is_empty() => {
+            #[cfg(feature = "ssr")]
+            {
+                crate::api::server::take_refusal()
+            }
+            #[cfg(not(feature = "ssr"))]
+            None
+        }
         Some(Err(AppError::PasswordRefused(list))) => Some(list),
         _ => None,
     }

@@ -36,6 +36,34 @@ pub fn reset_cookie_name(settings: &Settings) -> &'static str {
     }
 }
 
+/// The cookie that carries a refused new password's rules back to its page (see
+/// `api::server::keep_refusal_off_the_address`).
+pub fn refusal_cookie_name(settings: &Settings) -> &'static str {
+    if settings.secure_cookies {
+        "__Host-portal_refusal"
+    } else {
+        "portal_refusal"
+    }
+}
+
+/// `Set-Cookie` value carrying a refusal (`value`, already encoded) for a minute: long
+/// enough for the browser to follow the redirect, short enough not to linger.
+pub fn refusal_cookie(value: &str, settings: &Settings) -> String {
+    cookie::Cookie::build((refusal_cookie_name(settings), value.to_string()))
+        .http_only(true)
+        .secure(settings.secure_cookies)
+        .same_site(cookie::SameSite::Lax)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(60))
+        .build()
+        .to_string()
+}
+
+/// `Set-Cookie` value that removes the refusal cookie.
+pub fn clear_refusal_cookie(settings: &Settings) -> String {
+    clear_cookie(refusal_cookie_name(settings), settings)
+}
+
 /// The session token from the request's `Cookie` headers, if any.
 pub fn token_from_headers(headers: &HeaderMap, settings: &Settings) -> Option<String> {
     cookie_value(headers, cookie_name(settings))

@@ -529,3 +529,82 @@ async fn many_concurrent_page_loads_all_complete() {
         assert_eq!(status, Ok(StatusCode::OK));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_password_sent_by_a_form_keeps_its_rules_out_of_the_address() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    app.sign_in(ALLEN, TEMP).await;
+    app.setup_seed_questions().await;
+    app.call("confirm_questions", &[]).await;
+    // A plain form (no JavaScript, or the islands' forms): the browser is sent back.
+    let refused = app
+        .client
+        .post(format!("{}/api/change_password", app.base))
+        .header(ACCEPT, "text/html")
+        .header(
+            reqwest::header::REFERER,
+            format!("{}/sspr/change-password", app.base),
+        )
+        .form(&[("new_password", "#allen1"), ("confirm_password", "#allen1")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused.status(), StatusCode::FOUND);
+    let location = refused
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    // The address says "refused", and nothing about the password typed.
+    let err = location
+        .split(['?', '&'])
+        .find_map(|pair| pair.strip_prefix("__err="))
+        .map(|value| value.replace("%3D", "="))
+        .unwrap_or_default();
+    let decoded = base64::engine::general_purpose::URL_SAFE
+        .decode(err.as_bytes())
+        .expect("__err is base64");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&decoded).expect("json"),
+        serde_json::json!({"PasswordRefused": []}),
+        "{location}"
+    );
+    assert!(!location.contains("allen1"), "{location}");
+    let set_cookie: Vec<String> = refused
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    assert!(
+        set_cookie
+            .iter()
+            .any(|c| c.starts_with("portal_refusal=") && c.contains("Max-Age=60")),
+        "{set_cookie:?}"
+    );
+    // The page it goes back to shows every broken rule, the name part included, and
+    // removes the cookie: loaded again, it shows no refusal.
+    let path = location.trim_start_matches(&app.base);
+    let page = app.page(path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("data-testid=\"name-part\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("“allen”"), "{}", page.body);
+    assert!(
+        page.body
+            .contains(r#"data-rule="min_length" data-status="unmet""#),
+        "{}",
+        page.body
+    );
+    let again = app.page(path).await;
+    assert!(
+        !again.body.contains("data-testid=\"name-part\""),
+        "{}",
+        again.body
+    );
+}
