@@ -18,6 +18,15 @@ async function live(page: Page, js: boolean) {
   if (js) await hydrated(page);
 }
 
+/** Opens the sign-in page and sends `login` with `password`. */
+async function signIn(page: Page, js: boolean, login: string, password: string) {
+  await page.goto("/");
+  await live(page, js);
+  await page.locator("#username").fill(login);
+  await page.locator("#password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
 const focusedTestId = (page: Page) =>
   page.evaluate(() => document.activeElement?.getAttribute("data-testid") ?? document.activeElement?.tagName);
 const storedKeys = (page: Page) => page.evaluate(() => Object.keys(sessionStorage));
@@ -40,11 +49,7 @@ test("a refused sign-in comes back focused on the error, with the login ID kept"
   const js = info.project.name === "js";
   const login = ACCOUNTS[info.project.name as "js" | "no-js"];
   const writes = await recordStorageWrites(page);
-  await page.goto("/");
-  await live(page, js);
-  await page.locator("#username").fill(login);
-  await page.locator("#password").fill("not-the-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, js, login, "not-the-password");
   await expect(page.getByTestId("error-summary")).toBeVisible();
   await live(page, js);
   // The error summary has the focus (HTML autofocus: with and without JavaScript).
@@ -87,11 +92,7 @@ test("refused security answers come back with the questions chosen, the answers 
   const js = info.project.name === "js";
   const login = ACCOUNTS[info.project.name as "js" | "no-js"];
   const writes = await recordStorageWrites(page);
-  await page.goto("/");
-  await live(page, js);
-  await page.locator("#username").fill(login);
-  await page.locator("#password").fill(TEMP);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, js, login, TEMP);
   await expect(page).toHaveURL(/\/sspr\/setup-questions$/);
   await live(page, js);
   await page.locator("#question1").selectOption({ label: "What is your favourite food?" });

@@ -248,11 +248,7 @@ async fn database_figures(database: &Database) -> Option<DbFigures> {
 #[tokio::main]
 async fn main() {
     let secs = phase_secs(8) as f64;
-    let rounds: usize = std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3)
-        .max(1);
+    let rounds = bench_rounds(3);
     measure(Database::sqlite(), secs, rounds).await;
     measure(Database::postgres().await, secs, rounds).await;
 }

@@ -11,7 +11,6 @@ mod common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -42,25 +41,13 @@ async fn sign_in_rate(base: &str, clients: usize, secs: f64) -> f64 {
             }
         }));
     }
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
-    stop.store(true, Ordering::Relaxed);
-    let n = count.load(Ordering::Relaxed);
-    let elapsed = started.elapsed().as_secs_f64();
-    for t in tasks {
-        let _ = t.await;
-    }
-    n as f64 / elapsed
+    rate_over(secs, &stop, &count, tasks).await
 }
 
 #[tokio::main]
 async fn main() {
     let secs = phase_secs(5) as f64;
-    let rounds: usize = std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(4)
-        .max(1);
+    let rounds = bench_rounds(4);
     let workers = cores();
     let clients = workers * 4;
     let database = Database::sqlite();

@@ -97,12 +97,12 @@ pub(crate) mod server {
                 .and_then(|accept| accept.to_str().ok())
                 .is_some_and(|accept| accept.contains("text/html"))
         });
-        let (Ok(portal), Ok(json)) = (portal(), serde_json::to_vec(list)) else {
-            return error;
-        };
         if !to_a_page || list.is_empty() {
             return error;
         }
+        let (Ok(portal), Ok(json)) = (portal(), serde_json::to_vec(list)) else {
+            return error;
+        };
         let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
         set_cookie(crate::ssr::context::refusal_cookie(
             &value,

@@ -89,7 +89,7 @@ pub fn SsprFrame(
                             }
                                 .into_any()
                         })}
-                    {view! { <LanguageSelect /> }.into_any()}
+                    <LanguageSelect />
                     {(!public).then(|| view! { <SignOutButton /> }.into_any())}
                 </div>
             </div>

@@ -40,6 +40,34 @@ pub fn phase_secs(default: u64) -> u64 {
         .max(2)
 }
 
+/// Rounds of a bench (`BENCH_ROUNDS`, at least 1).
+pub fn bench_rounds(default: usize) -> usize {
+    std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+        .max(1)
+}
+
+/// Lets `tasks` (which stop when `stop` is set and add each operation to `count`) run
+/// for `secs` seconds; operations per second.
+pub async fn rate_over(
+    secs: f64,
+    stop: &AtomicBool,
+    count: &AtomicUsize,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+) -> f64 {
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    let n = count.load(Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    for t in tasks {
+        let _ = t.await;
+    }
+    n as f64 / elapsed
+}
+
 pub fn cores() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
@@ -217,15 +245,7 @@ pub async fn raw_rate(workers: usize, secs: f64) -> f64 {
             }
         }));
     }
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
-    stop.store(true, Ordering::Relaxed);
-    let n = count.load(Ordering::Relaxed);
-    let elapsed = started.elapsed().as_secs_f64();
-    for t in tasks {
-        let _ = t.await;
-    }
-    n as f64 / elapsed
+    rate_over(secs, &stop, &count, tasks).await
 }
 
 /// The value of an unlabelled counter or gauge in the server's `/metrics` text.
