@@ -137,10 +137,14 @@ fn field_value(element: &web_sys::Element) -> Option<String> {
 }
 
 /// Puts `value` in the field unless the student has typed or chosen something there
-/// since the page arrived (the page may be live a moment after it is shown).
+/// since the page arrived (the page may be live a moment after it is shown), or is in
+/// it now: text put into a focused field would land in front of what they type next.
 #[cfg(feature = "hydrate")]
 fn put_back_field_value(element: &web_sys::Element, value: &str) {
     use wasm_bindgen::JsCast as _;
+    if document().active_element().as_ref() == Some(element) {
+        return;
+    }
     if let Some(input) = element.dyn_ref::<web_sys::HtmlInputElement>() {
         if input.value() == input.default_value() {
             input.set_value(value);
