@@ -185,6 +185,18 @@ test("a student changes the password and sets up the questions again in the SSPR
   await expect(page).toHaveURL(/\/sspr$/);
   await hydrated(page, js);
 
+  // Cancel ends a redo on the server: the set-up screen is closed again afterwards.
+  await page.getByRole("button", { name: /Set up security questions again/ }).click();
+  await expect(page).toHaveURL(/\/sspr\/setup-questions$/);
+  await hydrated(page, js);
+  await shot(page, project, "34a-sspr-setup-again-cancel");
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await expect(page).toHaveURL(/\/sspr$/);
+  await page.goto("/sspr/setup-questions");
+  await expect(page).toHaveURL(/\/portal$/);
+  await page.goto("/sspr");
+  await hydrated(page, js);
+
   // Set up security questions again: the onboarding screens, without the step count.
   await page.getByRole("button", { name: /Set up security questions again/ }).click();
   await expect(page).toHaveURL(/\/sspr\/setup-questions$/);

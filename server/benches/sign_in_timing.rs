@@ -2,7 +2,9 @@
 //! is wrong, or the account is locked? A timing difference would tell an attacker which
 //! login IDs exist. This prints the median time of each case over interleaved samples
 //! (so drift on a noisy machine hits all three alike) and the ratios against the
-//! wrong-password case, measured in the same run. Goal: both ratios within 0.9–1.1.
+//! wrong-password case, measured in the same run; and the same for "Forgot Password?"
+//! (`start_reset`) for an existing and an unknown login ID. Goal: every ratio within
+//! 0.95–1.05.
 //!
 //! Run: `cargo bench -p server --bench sign_in_timing` (BENCH_SAMPLES=n to change the
 //! number of samples per case; default 60). Uses the production argon2 cost.
@@ -38,6 +40,22 @@ async fn attempt(client: &reqwest::Client, base: &str, user: &str, password: &st
     match response {
         Ok(r) if r.status() == 401 => elapsed,
         Ok(r) => fail(&format!("expected 401, got {}", r.status())),
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+async fn start_reset(client: &reqwest::Client, base: &str, user: &str) -> Duration {
+    let started = Instant::now();
+    let response = client
+        .post(format!("{base}/api/start_reset"))
+        .header("accept", "application/json")
+        .form(&[("username", user)])
+        .send()
+        .await;
+    let elapsed = started.elapsed();
+    match response {
+        Ok(r) if r.status() == 200 => elapsed,
+        Ok(r) => fail(&format!("start_reset: expected 200, got {}", r.status())),
         Err(e) => fail(&e.to_string()),
     }
 }
@@ -92,10 +110,19 @@ async fn main() {
         attempt(&client, &base, LOCKED_ACCOUNT, "x2").await;
     }
     let (mut unknown, mut wrong, mut locked) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut reset_known, mut reset_unknown) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        start_reset(&client, &base, WRONG_ACCOUNT).await;
+        start_reset(&client, &base, "nobody_here@students.edu.sg").await;
+    }
     for i in 0..samples {
         // Rotate the order so no case always runs first.
-        for case in 0..3 {
-            match (i + case) % 3 {
+        for case in 0..5 {
+            match (i + case) % 5 {
+                3 => reset_known.push(start_reset(&client, &base, WRONG_ACCOUNT).await),
+                4 => reset_unknown.push(
+                    start_reset(&client, &base, &format!("noreset{i}@students.edu.sg")).await,
+                ),
                 0 => unknown.push(
                     attempt(&client, &base, &format!("nobody{i}@students.edu.sg"), "x1").await,
                 ),
@@ -111,6 +138,7 @@ async fn main() {
         median(&mut wrong),
         median(&mut locked),
     );
+    let (rk, ru) = (median(&mut reset_known), median(&mut reset_unknown));
     println!("sign-in timing, argon2id m=19456 t=2 p=1, {samples} interleaved samples per case");
     println!(
         "  median wrong password : {:>8.2} ms",
@@ -125,11 +153,23 @@ async fn main() {
         l.as_secs_f64() * 1e3
     );
     println!(
-        "  ratio unknown / wrong : {:>8.3}   (goal 0.9–1.1)",
+        "  ratio unknown / wrong : {:>8.3}   (goal 0.95–1.05)",
         u.as_secs_f64() / w.as_secs_f64()
     );
     println!(
-        "  ratio locked / wrong  : {:>8.3}   (goal 0.9–1.1)",
+        "  ratio locked / wrong  : {:>8.3}   (goal 0.95–1.05)",
         l.as_secs_f64() / w.as_secs_f64()
+    );
+    println!(
+        "  median reset, existing: {:>8.2} ms",
+        rk.as_secs_f64() * 1e3
+    );
+    println!(
+        "  median reset, unknown : {:>8.2} ms",
+        ru.as_secs_f64() * 1e3
+    );
+    println!(
+        "  ratio reset unknown / existing: {:>8.3}   (goal 0.95–1.05)",
+        ru.as_secs_f64() / rk.as_secs_f64()
     );
 }

@@ -125,6 +125,13 @@ pub async fn import(
     }
     let rows = parse_class_list(&bytes)
         .map_err(|e| format!("{}: {e}; nothing was imported", file.display()))?;
+    if generic_password.is_some_and(app::ssr::common_passwords::is_common) {
+        return Err(
+            "the generic password is a common password (it is in the list of leaked \
+             passwords); choose another; nothing was imported"
+                .to_string(),
+        );
+    }
     let generic = generic_password.map(app::domain::secret::Secret::new);
     let report = if dry_run {
         portal
@@ -185,7 +192,7 @@ pub async fn add_staff(
         .add_staff(school, name, role, CLI_ACTOR)
         .await
         .map_err(|e| match e {
-            app::api::error::AppError::InputRefused { reason } => reason,
+            app::api::error::AppError::InputRefused { reason } => reason.to_string(),
             other => other.to_string(),
         })?;
     Ok(format!("{login_id}\t{}\n", password.expose()))

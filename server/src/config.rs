@@ -193,18 +193,24 @@ pub struct Config {
           value_parser = clap::value_parser!(i64).range(30..=86_400))]
     pub reauth_secs: i64,
 
+    /// The first-login journey must be finished this long after signing in with the
+    /// temporary password (seconds); then the letter's password is typed again.
+    #[arg(long, env = "PORTAL_JOURNEY_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(i64).range(300..=86_400))]
+    pub journey_secs: i64,
+
     /// Earlier passwords that may not be chosen again (temporary ones never may).
     #[arg(long, env = "PORTAL_PASSWORD_HISTORY", default_value_t = 5,
           value_parser = clap::value_parser!(u32).range(0..=24).map(|n| n as usize))]
     pub password_history: usize,
 
-    /// Wrong forgot-password answers allowed per login ID within the window.
+    /// Wrong forgot-password answers a login ID's bucket holds before the reset blocks.
     #[arg(long, env = "PORTAL_RESET_ATTEMPTS", default_value_t = 5,
           value_parser = clap::value_parser!(u32).range(1..=100))]
     pub reset_attempts: u32,
 
-    /// The window (seconds) in which wrong forgot-password answers are counted.
-    #[arg(long, env = "PORTAL_RESET_WINDOW_SECS", default_value_t = 3600,
+    /// The bucket of wrong forgot-password answers empties over this many seconds.
+    #[arg(long, env = "PORTAL_RESET_WINDOW_SECS", default_value_t = 24 * 3600,
           value_parser = clap::value_parser!(i64).range(60..=7 * 86_400))]
     pub reset_window_secs: i64,
 
@@ -212,6 +218,43 @@ pub struct Config {
     #[arg(long, env = "PORTAL_RESET_BLOCK_SECS", default_value_t = 24 * 3600,
           value_parser = clap::value_parser!(i64).range(60..=30 * 86_400))]
     pub reset_block_secs: i64,
+
+    /// Forgot-password answer checks per minute from one client address (`0`: off).
+    #[arg(long, env = "PORTAL_ANSWERS_PER_MINUTE", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub answers_per_minute: u32,
+
+    /// Answer checks one client address may make in a burst.
+    #[arg(long, env = "PORTAL_ANSWERS_BURST", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub answers_burst: u32,
+
+    /// `/metrics` on the portal's own address answers only `Authorization: Bearer
+    /// TOKEN` (at least 16 characters); unset, it is served only on `--ops-addr`.
+    #[arg(long, env = "PORTAL_METRICS_TOKEN", value_parser = parse_token)]
+    pub metrics_token: Option<app::domain::secret::Secret>,
+
+    /// A second address for `/healthz`, `/readyz` and `/metrics` without a token (the
+    /// monitoring network), e.g. `127.0.0.1:9100`.
+    #[arg(long, env = "PORTAL_OPS_ADDR")]
+    pub ops_addr: Option<std::net::SocketAddr>,
+
+    /// The portal's public address, as parents type it (printed on the letters), e.g.
+    /// `https://portal.school.edu.sg/`. Unset, letters show the address the staff
+    /// member's browser used.
+    #[arg(long, env = "PORTAL_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+
+    /// Audit events older than this many days are deleted.
+    #[arg(long, env = "PORTAL_AUDIT_RETENTION_DAYS", default_value_t = 400,
+          value_parser = clap::value_parser!(i64).range(1..=36_500))]
+    pub audit_retention_days: i64,
+
+    /// The retention job runs this often (seconds; `0`: never, e.g. when another
+    /// instance runs it).
+    #[arg(long, env = "PORTAL_PURGE_INTERVAL_SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub purge_interval_secs: u64,
 }
 
 impl Config {
@@ -253,14 +296,42 @@ impl Config {
             },
             trust_forwarded_for: self.trust_forwarded_for,
             reauth_secs: self.reauth_secs,
+            journey_secs: self.journey_secs,
             password_history: self.password_history,
             reset_limit: ResetLimit {
                 max_failures: self.reset_attempts,
                 window_secs: self.reset_window_secs,
                 block_secs: self.reset_block_secs,
             },
+            answer_throttle: ThrottleSettings {
+                per_minute: self.answers_per_minute,
+                burst: self.answers_burst,
+            },
+            audit_retention_secs: self.audit_retention_days.saturating_mul(86_400),
+            metrics_token: self.metrics_token.clone(),
+            public_url: self.public_url.clone(),
             practice: self.practice,
             ..Settings::default()
         }
+    }
+}
+
+fn parse_token(value: &str) -> Result<app::domain::secret::Secret, String> {
+    if value.chars().count() >= 16 && value.chars().all(|c| c.is_ascii_graphic()) {
+        Ok(app::domain::secret::Secret::new(value))
+    } else {
+        Err("the metrics token must be at least 16 visible ASCII characters".into())
+    }
+}
+
+/// `http(s)://host[:port][/]`, normalised to end in `/`: no path, query or user info.
+fn parse_public_url(value: &str) -> Result<String, String> {
+    let refuse = || format!("{value:?} is not a public address like https://portal.school.edu.sg/");
+    let uri: http::Uri = value.parse().map_err(|_| refuse())?;
+    let scheme = uri.scheme_str().filter(|s| matches!(*s, "http" | "https"));
+    let authority = uri.authority().filter(|a| !a.as_str().contains('@'));
+    match (scheme, authority, uri.path(), uri.query()) {
+        (Some(scheme), Some(authority), "/" | "", None) => Ok(format!("{scheme}://{authority}/")),
+        _ => Err(refuse()),
     }
 }

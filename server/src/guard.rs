@@ -16,6 +16,9 @@ use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+/// Sent by the page's own background requests (the class view's refresh).
+pub const BACKGROUND_HEADER: &str = "x-portal-background";
+
 pub async fn load_session(
     State(portal): State<Arc<Portal>>,
     mut request: Request,
@@ -27,7 +30,12 @@ pub async fn load_session(
     }
     let client = client_address(&request, portal.settings().trust_forwarded_for);
     let token = token_from_headers(request.headers(), portal.settings()).filter(|t| !t.is_empty());
-    let session = match portal.session(token.as_deref(), client.as_deref()).await {
+    // The class view's own refreshes say so: they must not keep a session alive.
+    let background = request.headers().contains_key(BACKGROUND_HEADER);
+    let session = match portal
+        .session(token.as_deref(), client.as_deref(), background)
+        .await
+    {
         Ok(session) => session,
         Err(_) => {
             return (
@@ -85,7 +93,6 @@ pub async fn same_origin_only(request: Request, next: Next) -> Response {
         tracing::warn!(path = %request.uri().path(), "cross-site request refused");
         return (
             StatusCode::FORBIDDEN,
-            [(header::CACHE_CONTROL, "no-store")],
             "Cross-site request refused. Open the portal's own page and try again.",
         )
             .into_response();
@@ -141,15 +148,8 @@ pub async fn step_guard(
     }
     match redirect_for(state, step) {
         Some(target) => see_other(target.path()),
-        None => {
-            let mut response = next.run(request).await;
-            // Pages show personal data and change with the step: never cache them.
-            response.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-store"),
-            );
-            response
-        }
+        // Never cached, like every page: `headers::no_store_unless_static`.
+        None => next.run(request).await,
     }
 }
 

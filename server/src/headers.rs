@@ -1,11 +1,18 @@
 //! Security headers on every response. Pages carry their own nonce-based
 //! Content-Security-Policy (set while rendering, see `app::ssr::csp`); everything else
-//! gets a policy that allows nothing.
+//! gets a policy that allows nothing. Nothing but the static files is ever cached
+//! ([`no_store_unless_static`]).
 
 use app::ssr::csp::DEFAULT_POLICY;
+use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Where the build's static files (CSS, JS, wasm) are served from.
+const STATIC_PREFIX: &str = "/pkg/";
 
 /// Adds the headers to `router`. `https`: the portal is served over TLS, so browsers
 /// are told to use HTTPS only from now on (HSTS).
@@ -39,5 +46,28 @@ pub fn add_security_headers(router: Router, https: bool) -> Router {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         ));
     }
-    router
+    router.layer(axum::middleware::from_fn(no_store_unless_static))
+}
+
+/// `Cache-Control: no-store` on every response but a static file: pages show a
+/// session's data (a class's temporary passwords, a reset's questions) and change with
+/// the step, and Back after signing out on a shared computer must not show them again.
+/// Deny by default, so a new page, server function or route cannot forget it; only a
+/// file under `/pkg/` keeps the browser's caching (an HTML answer there, the not-found
+/// page, does not). A response that names its own `Cache-Control` keeps it.
+pub async fn no_store_unless_static(request: Request, next: Next) -> Response {
+    let static_path = request.uri().path().starts_with(STATIC_PREFIX);
+    let mut response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    if !static_path || html {
+        response
+            .headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
+    response
 }

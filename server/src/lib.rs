@@ -57,6 +57,18 @@ pub async fn build_portal(
     )))
 }
 
+/// The paths of the app's pages (its Leptos routes), the ones [`router`] serves: what
+/// a test walks to check every page, including one added later.
+pub fn page_paths() -> Vec<String> {
+    let mut paths: Vec<String> = generate_route_list(App)
+        .iter()
+        .map(|route| route.path().to_string())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
 /// The whole HTTP application: pages, server functions, static files.
 pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
@@ -94,7 +106,14 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
         .with_state(portal.clone());
     let router = pages
         .merge(staff)
-        .merge(ops::routes(portal.clone()))
+        .merge(ops::routes(
+            portal.clone(),
+            portal
+                .settings()
+                .metrics_token
+                .as_ref()
+                .map(|token| Arc::from(token.expose())),
+        ))
         .layer(axum::middleware::from_fn_with_state(
             portal.clone(),
             guard::step_guard,

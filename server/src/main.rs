@@ -140,6 +140,24 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
         }
     }
+    if let Some(ops_addr) = config.ops_addr {
+        let ops = tokio::net::TcpListener::bind(ops_addr)
+            .await
+            .map_err(|e| format!("could not listen on {ops_addr} (--ops-addr): {e}"))?;
+        tracing::info!("operations endpoints on http://{ops_addr}");
+        let routes = server::ops::private_routes(portal.clone());
+        tokio::spawn(async move {
+            if let Err(error) = server::serve(ops, routes).await {
+                tracing::error!(%error, "the operations listener stopped");
+            }
+        });
+    }
+    if config.purge_interval_secs > 0 {
+        server::ops::spawn_retention(
+            portal.clone(),
+            std::time::Duration::from_secs(config.purge_interval_secs),
+        );
+    }
     let options = server::leptos_options(None);
     let addr = options.site_addr;
     let listener = tokio::net::TcpListener::bind(addr)

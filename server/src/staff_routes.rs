@@ -114,7 +114,6 @@ pub async fn letters_csv(
                 header::CONTENT_DISPOSITION,
                 "attachment; filename=\"accounts-report.csv\"",
             ),
-            (header::CACHE_CONTROL, "no-store"),
         ],
         report_csv(&lines),
     )

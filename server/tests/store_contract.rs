@@ -13,7 +13,8 @@ use std::sync::Arc;
 use app::domain::provisioning::Role;
 use app::ssr::ports::{
     AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy, NewAccount,
-    PasswordReplacement, ResetClaim, ResetLimit, Store, StoreError, StoredAnswer,
+    PasswordReplacement, Purged, ResetClaim, ResetLimit, Retention, Store, StoreError,
+    StoredAnswer,
 };
 
 /// A fresh store of each kind, and whatever keeps it alive.
@@ -120,6 +121,10 @@ contract!(
     audit_history_is_in_order,
     the_installation_secret_is_stable,
     a_practice_restart_clears_one_account_and_nothing_else,
+    class_lists_go_in_whole_or_not_at_all,
+    unknown_login_ids_are_claimed_and_counted,
+    the_answer_bucket_empties_over_its_window,
+    a_purge_deletes_what_expired_and_keeps_what_is_live,
 );
 
 async fn accounts_are_unique_by_login_id(store: Arc<dyn Store>) {
@@ -181,9 +186,12 @@ async fn sessions_live_and_die(store: Arc<dyn Store>) {
         .set_pending_questions(&token, Some("[1]"))
         .await
         .expect("pending");
-    store.set_redo_questions(&token, true).await.expect("redo");
+    store
+        .set_redo_questions(&token, Some(T0 + 300))
+        .await
+        .expect("redo");
     let s = store.session(&token).await.expect("get").expect("s");
-    assert!(s.redo_questions && s.pending_questions.is_none());
+    assert!(s.redo_until == Some(T0 + 300) && s.pending_questions.is_none());
     store.set_reauth(&token, T0 + 20).await.expect("reauth");
     assert_eq!(
         store
@@ -207,7 +215,7 @@ async fn sessions_live_and_die(store: Arc<dyn Store>) {
         .await
         .expect("answers");
     let s = store.session(&token).await.expect("get").expect("s");
-    assert!(!s.redo_questions);
+    assert_eq!(s.redo_until, None);
     assert!(
         store
             .account(id)
@@ -492,9 +500,13 @@ async fn schools_students_and_prefixes(store: Arc<dyn Store>) {
         account.class_name = Some(class.into());
         store.insert_account(account, T0).await.expect("insert");
     }
-    // `_` is a character here, not a wildcard.
     let mut ids = store
-        .login_ids_starting_with("allen_tan")
+        .existing_login_ids(&[
+            "allen_tan@students.edu.sg".into(),
+            "allen_tan1@students.edu.sg".into(),
+            "allen_tan2@students.edu.sg".into(),
+            "allen_tan_@students.edu.sg".into(),
+        ])
         .await
         .expect("ids");
     ids.sort();
@@ -502,6 +514,11 @@ async fn schools_students_and_prefixes(store: Arc<dyn Store>) {
         ids,
         ["allen_tan1@students.edu.sg", "allen_tan@students.edu.sg"]
     );
+    assert!(store
+        .existing_login_ids(&[])
+        .await
+        .expect("none")
+        .is_empty());
     let found = store
         .find_student("DEMO", "5C", "Allen Tan")
         .await
@@ -712,4 +729,222 @@ async fn a_practice_restart_clears_one_account_and_nothing_else(store: Arc<dyn S
     );
     // Both belong to no school: both count as outside the practice school.
     assert_eq!(store.count_accounts_outside("DEMO").await.expect("n"), 2);
+}
+
+async fn class_lists_go_in_whole_or_not_at_all(store: Arc<dyn Store>) {
+    store
+        .insert_account(student("b@students.edu.sg", "B B"), T0)
+        .await
+        .expect("insert");
+    let batch = [
+        student("a@students.edu.sg", "A A"),
+        student("b@students.edu.sg", "B B"),
+        student("c@students.edu.sg", "C C"),
+    ];
+    let refused = store.insert_accounts(&batch, T0).await;
+    assert!(matches!(refused, Err(StoreError::Conflict)), "{refused:?}");
+    assert_eq!(
+        store.count_accounts().await.expect("n"),
+        1,
+        "nothing went in"
+    );
+    let ids = store
+        .insert_accounts(&[batch[0].clone(), batch[2].clone()], T0)
+        .await
+        .expect("insert");
+    assert_eq!(ids.len(), 2);
+    let a = store.account(ids[0]).await.expect("a").expect("a");
+    assert_eq!(a.login_id, "a@students.edu.sg");
+    assert_eq!(store.count_accounts().await.expect("n"), 3);
+}
+
+async fn the_answer_bucket_empties_over_its_window(store: Arc<dyn Store>) {
+    let limit = ResetLimit {
+        max_failures: 2,
+        window_secs: 100,
+        block_secs: 1000,
+    };
+    let key = "leaky@students.edu.sg";
+    let wrong = |at: i64| {
+        let store = store.clone();
+        let limit = limit.clone();
+        async move {
+            let claim = store
+                .claim_reset_attempt(key, at, &limit)
+                .await
+                .expect("claim");
+            assert_eq!(claim, ResetClaim::Granted, "at {at}");
+            store
+                .reset_attempt_failed(key, at, &limit)
+                .await
+                .expect("failed")
+        }
+    };
+    // One wrong answer, then half the window: the bucket has emptied by one.
+    assert_eq!(wrong(T0).await, None);
+    assert_eq!(wrong(T0 + 50).await, None);
+    // Two within a moment: full, blocked.
+    assert_eq!(wrong(T0 + 51).await, Some(T0 + 51 + 1000));
+    assert_eq!(
+        store
+            .claim_reset_attempt(key, T0 + 60, &limit)
+            .await
+            .expect("claim"),
+        ResetClaim::Blocked {
+            until: T0 + 51 + 1000
+        }
+    );
+}
+
+async fn a_purge_deletes_what_expired_and_keeps_what_is_live(store: Arc<dyn Store>) {
+    store.add_school("DEMO", "Demo").await.expect("school");
+    let id = store
+        .insert_account(student("a@students.edu.sg", "A B"), T0)
+        .await
+        .expect("insert");
+    // Old and new: sessions, challenges, letters, batches, limits, audit events.
+    store
+        .start_session(&[1; 32], id, T0, None)
+        .await
+        .expect("old");
+    store
+        .start_session(&[2; 32], id, T0 + 900, None)
+        .await
+        .expect("new");
+    for (token, at) in [([3u8; 32], T0), ([4u8; 32], T0 + 900)] {
+        store
+            .create_challenge(
+                &token,
+                &ChallengeRecord {
+                    login_key: "a@students.edu.sg".into(),
+                    account_id: Some(id),
+                    slots: [0, 1],
+                    created_at: at,
+                    verified_at: None,
+                },
+            )
+            .await
+            .expect("challenge");
+    }
+    // (Saving letters deletes expired ones: the old batch is saved last.)
+    let new_letters = store
+        .save_letters(id, &[1; 12], b"y", T0, T0 + 2000)
+        .await
+        .expect("letters");
+    let old_letters = store
+        .save_letters(id, &[1; 12], b"x", T0, T0 + 60)
+        .await
+        .expect("letters");
+    store
+        .save_import_batch("DEMO", id, b"old", T0)
+        .await
+        .expect("batch");
+    let new_batch = store
+        .save_import_batch("DEMO", id, b"new", T0 + 900)
+        .await
+        .expect("batch");
+    store
+        .claim_unknown_attempt("gone@students.edu.sg", T0)
+        .await
+        .expect("claim");
+    store
+        .claim_unknown_attempt("tried@students.edu.sg", T0 + 900)
+        .await
+        .expect("claim");
+    let limit = ResetLimit::default();
+    store
+        .claim_reset_attempt("old@students.edu.sg", T0, &limit)
+        .await
+        .expect("claim");
+    store
+        .claim_reset_attempt("new@students.edu.sg", T0 + 900, &limit)
+        .await
+        .expect("claim");
+    for at in [T0, T0 + 900] {
+        store
+            .audit(AuditEvent {
+                at,
+                account_id: Some(id),
+                actor: "self".into(),
+                kind: "sign_in".into(),
+                client: None,
+                detail: None,
+            })
+            .await
+            .expect("audit");
+    }
+    let now = T0 + 1000;
+    let retention = Retention {
+        now,
+        sessions_idle_since: now - 240,
+        sessions_created_before: now - 8 * 3600,
+        challenges_created_before: now - 900,
+        batches_created_before: now - 500,
+        reset_limits_idle_since: now - 500,
+        unknown_sign_ins_idle_since: now - 500,
+        audit_before: now - 500,
+    };
+    let purged = store.purge(&retention).await.expect("purge");
+    assert_eq!(
+        purged,
+        Purged {
+            sessions: 1,
+            challenges: 1,
+            letters: 1,
+            batches: 1,
+            reset_limits: 1,
+            unknown_sign_ins: 1,
+            audit_events: 1,
+        }
+    );
+    assert!(store.session(&[2; 32]).await.expect("s").is_some());
+    assert!(store.session(&[1; 32]).await.expect("s").is_none());
+    assert!(store.challenge(&[4; 32]).await.expect("c").is_some());
+    assert!(store
+        .letters(new_letters, id, now)
+        .await
+        .expect("l")
+        .is_some());
+    assert!(store
+        .letters(old_letters, id, T0)
+        .await
+        .expect("l")
+        .is_none());
+    assert!(store
+        .import_batch(new_batch, id)
+        .await
+        .expect("b")
+        .is_some());
+    assert_eq!(store.audit_history(id).await.expect("audit").len(), 1);
+    // A second run (another instance) finds nothing left to delete.
+    assert_eq!(
+        store.purge(&retention).await.expect("purge"),
+        Purged::default()
+    );
+}
+
+async fn unknown_login_ids_are_claimed_and_counted(store: Arc<dyn Store>) {
+    let key = "nobody@students.edu.sg";
+    for n in 1..=3 {
+        store.claim_unknown_attempt(key, T0).await.expect("claim");
+        assert_eq!(
+            store
+                .unknown_attempt_failed(key, T0 + 1)
+                .await
+                .expect("failed"),
+            n
+        );
+    }
+    // Another ID has its own count.
+    store
+        .claim_unknown_attempt("other@students.edu.sg", T0)
+        .await
+        .expect("claim");
+    assert_eq!(
+        store
+            .unknown_attempt_failed("other@students.edu.sg", T0)
+            .await
+            .expect("failed"),
+        1
+    );
 }

@@ -30,9 +30,10 @@ pub enum AppError {
     AnswersRefused(Vec<AnswerProblem>),
     #[error("the new password was not accepted")]
     PasswordRefused(Vec<Violation>),
-    /// A staff form's input cannot be used; `reason` says why (in English for now).
+    /// A staff form's input cannot be used; `reason` says why. Only fixed texts (and
+    /// numbers): an error read back from the address can never carry free text.
     #[error("the input was not accepted: {reason}")]
-    InputRefused { reason: String },
+    InputRefused { reason: InputProblem },
     /// Not allowed for this account's role (a student calling a staff function), or
     /// not one of this staff member's students.
     #[error("not allowed")]
@@ -52,6 +53,10 @@ pub enum AppError {
     /// Forgot password: too many wrong answers for this login ID.
     #[error("password reset is blocked for now")]
     ResetBlocked { hours: u32 },
+    /// Forgot password for a staff or HQ login ID (known from its domain, so this says
+    /// nothing about whether the account exists): staff are reset by a person.
+    #[error("staff accounts are not reset with security questions")]
+    StaffResetRefused,
     /// Forgot password: the attempt expired or does not exist; start again.
     #[error("the password reset has ended")]
     ResetEnded,
@@ -82,7 +87,7 @@ impl AppError {
             | AppError::AnswersDoNotMatch
             | AppError::InvalidLoginId
             | AppError::InputRefused { .. } => 422,
-            AppError::ReauthRequired | AppError::Forbidden => 403,
+            AppError::ReauthRequired | AppError::Forbidden | AppError::StaffResetRefused => 403,
             AppError::TemporaryExpired => 401,
             AppError::ResetBlocked { .. } => 429,
             AppError::ResetEnded => 410,
@@ -106,4 +111,33 @@ impl FromServerFnError for AppError {
             _ => AppError::Internal,
         }
     }
+}
+
+/// Why a staff form's input, or a row of a class list, cannot be used. Each is a fixed
+/// text (English for now, like the staff screens), never text taken from the request:
+/// a refusal travels back to the page in the address, where anyone could write it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum InputProblem {
+    #[error("the full name is empty")]
+    NameEmpty,
+    #[error("the full name is longer than {max} characters")]
+    NameTooLong { max: usize },
+    #[error("looks like a spreadsheet formula (starts with = + - or @)")]
+    Formula,
+    #[error("the full name contains control characters")]
+    ControlCharacters,
+    #[error("the full name has no letters a login ID can be made of")]
+    NoLoginLetters,
+    #[error("the class is empty")]
+    ClassEmpty,
+    #[error("the class must be at most {max} letters, digits, spaces or - / .")]
+    ClassInvalid { max: usize },
+    #[error("the login ID column does not hold a student login ID (…@students.edu.sg)")]
+    NotAStudentLoginId,
+    #[error("the login ID is already in use")]
+    LoginIdInUse,
+    #[error("This student is already in this class. To give a new password, use \"Reset to a new temporary password\" on the student's page.")]
+    AlreadyInClass,
+    #[error("the generic temporary password is a common password; choose another")]
+    CommonGenericPassword,
 }

@@ -266,6 +266,17 @@ pub async fn redo_questions() -> Result<(), AppError> {
     Ok(())
 }
 
+/// "Cancel" while setting up the questions again: the redo ends (a POST, so it
+/// really ends on the server), and the SSPR's home page comes back.
+#[server(prefix = "/api", endpoint = "cancel_redo_questions")]
+pub async fn cancel_redo_questions() -> Result<(), AppError> {
+    let portal = server::portal()?;
+    let session = server::session()?;
+    portal.cancel_redo_questions(&session).await?;
+    leptos_axum::redirect(Step::SsprHome.path());
+    Ok(())
+}
+
 /// SSPR "Change Password": current password, then the new one.
 #[server(prefix = "/api", endpoint = "sspr_change_password")]
 pub async fn sspr_change_password(

@@ -100,6 +100,10 @@ pub async fn import_commit(batch: i64) -> Result<(), AppError> {
 pub async fn letters(id: i64) -> Result<t::LetterBatch, AppError> {
     let (portal, session, scope) = scope()?;
     let mut batch = portal.open_letters(&session, &scope, id).await?;
+    if let Some(url) = &portal.settings().public_url {
+        batch.portal_address = url.clone();
+        return Ok(batch);
+    }
     let host = use_context::<http::request::Parts>()
         .and_then(|parts| {
             parts

@@ -277,7 +277,14 @@ async fn refresh_live_parts() {
     let Ok(here) = window.location().href() else {
         return;
     };
-    let Ok(response) = JsFuture::from(window.fetch_with_str(&here)).await else {
+    // Marked as a background request: the server does not count it as activity, so
+    // a class view left open still times out like any other page.
+    let init = web_sys::RequestInit::new();
+    if let Ok(headers) = web_sys::Headers::new() {
+        let _ = headers.set("x-portal-background", "1");
+        init.set_headers(&headers);
+    }
+    let Ok(response) = JsFuture::from(window.fetch_with_str_and_init(&here, &init)).await else {
         return;
     };
     let Ok(response) = response.dyn_into::<web_sys::Response>() else {

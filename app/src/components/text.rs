@@ -66,7 +66,7 @@ pub fn error_text(locale: Locale, error: &AppError) -> String {
         AppError::SessionEnded => td_string!(locale, errors.session_ended).to_string(),
         AppError::WrongPassword => td_string!(locale, errors.wrong_password).to_string(),
         AppError::Forbidden => td_string!(locale, errors.forbidden).to_string(),
-        AppError::InputRefused { reason } => reason.clone(),
+        AppError::InputRefused { reason } => reason.to_string(),
         AppError::TemporaryExpired => td_string!(locale, errors.temporary_expired).to_string(),
         AppError::ReauthRequired => td_string!(locale, errors.reauth_required).to_string(),
         AppError::AnswersDoNotMatch => td_string!(locale, errors.answers_do_not_match).to_string(),
@@ -74,6 +74,7 @@ pub fn error_text(locale: Locale, error: &AppError) -> String {
             td_string!(locale, errors.reset_blocked, hours = *hours)
         }
         AppError::ResetEnded => td_string!(locale, errors.reset_ended).to_string(),
+        AppError::StaffResetRefused => td_string!(locale, errors.staff_reset).to_string(),
         AppError::InvalidLoginId => td_string!(locale, errors.invalid_login_id).to_string(),
         AppError::WrongStep { .. } => td_string!(locale, errors.wrong_step).to_string(),
         AppError::Busy => td_string!(locale, errors.busy).to_string(),

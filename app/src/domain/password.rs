@@ -222,76 +222,16 @@ pub fn check_new_password(
     violations
 }
 
-/// Passwords of 12+ characters that appear near the top of public breach corpora, or
-/// are keyboard walks and repeats a child would reach for first. Compared lower-cased.
-const COMMON_PASSWORDS: &[&str] = &[
-    "123456789012",
-    "1234567890123",
-    "12345678901234",
-    "123456789abc",
-    "1234567890ab",
-    "1234567890qwe",
-    "1q2w3e4r5t6y",
-    "1q2w3e4r5t6y7u",
-    "1qaz2wsx3edc",
-    "1qaz@wsx3edc",
-    "a1b2c3d4e5f6",
-    "aa1234567890",
-    "aa123456789!",
-    "abc123456789",
-    "abcd12345678",
-    "abcd1234abcd",
-    "abcdefghijkl",
-    "abcdef123456",
-    "asdfghjkl123",
-    "asdfghjkl;'",
-    "iloveyou1234",
-    "iloveyou12345",
-    "letmein12345",
-    "p@ssw0rd1234",
-    "p@ssword1234",
-    "passw0rd1234",
-    "password1234",
-    "password12345",
-    "password123!",
-    "password@123",
-    "password@1234",
-    "password#123",
-    "password!123",
-    "qazwsxedcrfv",
-    "qwerty123456",
-    "qwerty@12345",
-    "qwerty!12345",
-    "qwertyuiop12",
-    "qwertyuiop123",
-    "qwertyuiop[]",
-    "qwertyuiopas",
-    "welcome12345",
-    "welcome@1234",
-    "welcome@123!",
-    "zaq12wsxcde3",
-    "zxcvbnm12345",
-    "1234qwerasdf",
-    "qwer1234asdf",
-    "changeme1234",
-    "sunshine1234",
-    "football1234",
-    "baseball1234",
-    "superman1234",
-    "starwars1234",
-    "minecraft123",
-    "minecraft1234",
-    "singapore123",
-    "singapore1234",
-    "singapore@123",
-    "student12345",
-    "student@1234",
-    "school123456",
-    "school@12345",
-];
+/// The browser's share of the common-password list, generated with the full list by
+/// `app/common-passwords/build-list.py`: the most frequent entries of 12+ characters
+/// (shorter ones already fail the length rule) that could pass the other rules. The
+/// server also checks the full list (`crate::ssr::common_passwords`) before storing.
+#[path = "common_subset.rs"]
+pub(crate) mod common_subset;
 
+/// Whether the lower-cased password is in the browser's subset of the list.
 fn is_common(lower: &str) -> bool {
-    COMMON_PASSWORDS.contains(&lower)
+    common_subset::COMMON_SUBSET.binary_search(&lower).is_ok()
 }
 
 #[cfg(test)]
@@ -452,7 +392,22 @@ mod tests {
     fn common_passwords_are_refused_whatever_their_case() {
         assert!(rules("Password1234").contains(&RuleId::NotCommon));
         assert!(rules("QWERTY123456").contains(&RuleId::NotCommon));
+        assert!(rules("1QAZ2wsx3EDC").contains(&RuleId::NotCommon));
         assert!(!rules("Qwerty123456x").contains(&RuleId::NotCommon));
+    }
+
+    #[test]
+    fn the_browser_subset_is_sorted_unique_lower_cased_and_long_enough() {
+        let subset = common_subset::COMMON_SUBSET;
+        assert!(subset.len() >= 100, "{} entries", subset.len());
+        for pair in subset.windows(2) {
+            assert!(pair[0] < pair[1], "{:?} before {:?}", pair[0], pair[1]);
+        }
+        for entry in subset {
+            assert_eq!(*entry, entry.to_lowercase());
+            assert!(entry.chars().count() >= PasswordPolicy::default().min_length);
+            assert!(is_common(entry), "{entry:?}");
+        }
     }
 
     #[test]

@@ -95,32 +95,36 @@ pub fn new_student_login_id(full_name: &str, taken: &HashSet<String>) -> Option<
 pub fn new_login_id(full_name: &str, domain: &str, taken: &HashSet<String>) -> Option<LoginId> {
     let base = login_base(full_name)?;
     (0..)
-        .map(|n| {
-            if n == 0 {
-                format!("{base}@{domain}")
-            } else {
-                format!("{base}{n}@{domain}")
-            }
-        })
+        .map(|n| login_id_candidate(&base, domain, n))
         .find(|candidate| !taken.contains(candidate))
         .and_then(|id| LoginId::parse(&id))
+}
+
+/// The `n`th login ID tried for a name's `base`: `base@domain`, then `base1@domain`, …
+pub fn login_id_candidate(base: &str, domain: &str, n: usize) -> String {
+    if n == 0 {
+        format!("{base}@{domain}")
+    } else {
+        format!("{base}{n}@{domain}")
+    }
 }
 
 /// Letters and digits a child cannot confuse: no `i l 1 o 0`.
 pub const TEMP_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 
-/// A temporary password from `random` (one byte per character, taken modulo the
-/// alphabet after rejection sampling by the caller's generator): three groups of four,
-/// e.g. `kq7m-3bdx-h4tp` — about 59 bits, read aloud letter by letter.
-pub fn temporary_password(mut random: impl FnMut() -> u32) -> String {
-    let len = TEMP_ALPHABET.len() as u32;
+/// A temporary password: three groups of four characters of [`TEMP_ALPHABET`], e.g.
+/// `kq7m-3bdx-h4tp` — about 59 bits, read aloud letter by letter. `pick(n)` must return
+/// an index uniform in `0..n` (the server's is `rand`'s `gen_range`, which rejects the
+/// draws that would favour low indexes; a plain `% n` of a random word would not).
+pub fn temporary_password(mut pick: impl FnMut(usize) -> usize) -> String {
     let mut out = String::with_capacity(14);
     for group in 0..3 {
         if group > 0 {
             out.push('-');
         }
         for _ in 0..4 {
-            out.push(char::from(TEMP_ALPHABET[(random() % len) as usize]));
+            let index = pick(TEMP_ALPHABET.len()).min(TEMP_ALPHABET.len() - 1);
+            out.push(char::from(TEMP_ALPHABET[index]));
         }
     }
     out
@@ -181,11 +185,29 @@ mod tests {
     }
 
     #[test]
+    fn each_character_is_one_uniform_pick_over_the_whole_alphabet() {
+        // The generator is asked for an index below the alphabet's size (so it can
+        // reject biased draws), and every index maps to its own character.
+        let mut asked = Vec::new();
+        let mut next = 0;
+        let pw = temporary_password(|len| {
+            asked.push(len);
+            next += 1;
+            (next * 7) % len
+        });
+        assert_eq!(asked, vec![TEMP_ALPHABET.len(); 12]);
+        let expected: String = (1..=12)
+            .map(|i| char::from(TEMP_ALPHABET[(i * 7) % TEMP_ALPHABET.len()]))
+            .collect();
+        assert_eq!(pw.replace('-', ""), expected);
+    }
+
+    #[test]
     fn temporary_passwords_avoid_look_alikes() {
-        let mut n = 0u32;
-        let pw = temporary_password(|| {
+        let mut n = 0usize;
+        let pw = temporary_password(|len| {
             n = n.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            n >> 8
+            (n >> 8) % len
         });
         assert_eq!(pw.len(), 14);
         assert!(

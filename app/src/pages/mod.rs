@@ -18,7 +18,8 @@ pub use staff::{
 
 use crate::api::error::AppError;
 use crate::api::{
-    ChangePassword, ConfirmQuestions, JourneyView, ResetPracticeAccount, SetupQuestions, SignIn,
+    CancelRedoQuestions, ChangePassword, ConfirmQuestions, JourneyView, ResetPracticeAccount,
+    SetupQuestions, SignIn,
 };
 use crate::components::guide::PracticeAccounts;
 use crate::components::password::{
@@ -123,6 +124,7 @@ pub fn SetupQuestionsPage() -> impl IntoView {
 fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
     let i18n = use_i18n();
     let action = ServerAction::<SetupQuestions>::new();
+    let cancel = ServerAction::<CancelRedoQuestions>::new();
     let error = general_error(action.value());
     let problems = move || match action.value().get() {
         Some(Err(AppError::AnswersRefused(problems))) => problems,
@@ -236,23 +238,26 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
             <p>{t!(i18n, setup.intro1)}</p>
             <p>{t!(i18n, setup.intro2)}</p>
             {move || view! { <ErrorSummary error=error() /> }}
-            <ActionForm action=action>
+            <ActionForm action=action attr:id="setup-form">
                 <h2 class="form-heading">{t!(i18n, setup.type_answers)}</h2>
                 {slots}
-                <div class="actions">
-                    {redo
-                        .then(|| {
-                            view! {
-                                <a class="button button--secondary" href=Step::SsprHome.path()>
-                                    {t!(i18n, sspr.cancel)}
-                                </a>
-                            }
-                        })}
-                    <button type="submit" class="button">
-                        {t!(i18n, setup.submit)}
-                    </button>
-                </div>
             </ActionForm>
+            <div class="actions">
+                // Cancel posts its own form: it ends the redo on the server.
+                {redo
+                    .then(|| {
+                        view! {
+                            <ActionForm action=cancel attr:class="option-form">
+                                <button type="submit" class="button button--secondary">
+                                    {t!(i18n, sspr.cancel)}
+                                </button>
+                            </ActionForm>
+                        }
+                    })}
+                <button type="submit" class="button" form="setup-form">
+                    {t!(i18n, setup.submit)}
+                </button>
+            </div>
         </SsprFrame>
     }
 }

@@ -70,12 +70,14 @@ pub struct SessionRecord {
     pub account_id: AccountId,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
-    /// The set-up screen's choices (JSON of `[ChosenQuestion; 3]`) until confirmed.
+    /// The set-up screen's choices until confirmed: sealed with a key only this
+    /// session's cookie token gives (see `ActiveSession::seal`), never in clear at rest.
     pub pending_questions: Option<String>,
     /// When the password was last typed in this session.
     pub reauth_at: Timestamp,
-    /// "Set up security questions again" is in progress.
-    pub redo_questions: bool,
+    /// "Set up security questions again" is in progress until then: it is started
+    /// only under a recent sign-in and ends on its own.
+    pub redo_until: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for SessionRecord {
@@ -86,7 +88,7 @@ impl std::fmt::Debug for SessionRecord {
             .field("last_seen_at", &self.last_seen_at)
             .field("answers_pending", &self.pending_questions.is_some())
             .field("reauth_at", &self.reauth_at)
-            .field("redo_questions", &self.redo_questions)
+            .field("redo_until", &self.redo_until)
             .finish()
     }
 }
@@ -105,6 +107,7 @@ pub struct StudentStatus {
 }
 
 /// A new account, as provisioning or the demo seed creates it.
+#[derive(Clone)]
 pub struct NewAccount {
     pub login_id: String,
     pub full_name: String,
@@ -207,7 +210,10 @@ pub enum ResetClaim {
     Blocked { until: Timestamp },
 }
 
-/// The limit on wrong forgot-password answers per login ID.
+/// The limit on wrong forgot-password answers per login ID: a leaky bucket that holds
+/// `max_failures` wrong answers and empties by that many over `window_secs` (so the
+/// rate that never blocks is `max_failures` per window, not per fixed hour); a full
+/// bucket blocks the reset for `block_secs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResetLimit {
     pub max_failures: u32,
@@ -219,7 +225,7 @@ impl Default for ResetLimit {
     fn default() -> Self {
         Self {
             max_failures: 5,
-            window_secs: 3600,
+            window_secs: 24 * 3600,
             block_secs: 24 * 3600,
         }
     }
@@ -255,13 +261,19 @@ pub trait Store: Send + Sync + 'static {
         account: NewAccount,
         now: Timestamp,
     ) -> Result<AccountId, StoreError>;
+    /// Inserts every account in one transaction: all of them, or none.
+    async fn insert_accounts(
+        &self,
+        accounts: &[NewAccount],
+        now: Timestamp,
+    ) -> Result<Vec<AccountId>, StoreError>;
     async fn count_accounts(&self) -> Result<i64, StoreError>;
 
     /// Adds a school; `false` if the code exists already.
     async fn add_school(&self, code: &str, name: &str) -> Result<bool, StoreError>;
     async fn school_name(&self, code: &str) -> Result<Option<String>, StoreError>;
-    /// Every login ID that starts with `prefix` (to pick the next free suffix).
-    async fn login_ids_starting_with(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+    /// Those of `login_ids` that exist (to pick the next free suffix).
+    async fn existing_login_ids(&self, login_ids: &[String]) -> Result<Vec<String>, StoreError>;
     /// A student of `school` with exactly this class and full name (re-imports).
     async fn find_student(
         &self,
@@ -341,6 +353,22 @@ pub trait Store: Send + Sync + 'static {
         stale_after: i64,
     ) -> Result<bool, StoreError>;
 
+    /// The same work as [`Store::claim_attempt`] for a login ID that has no account:
+    /// claims a check on its own row (created if missing).
+    async fn claim_unknown_attempt(
+        &self,
+        login_key: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The same work as [`Store::record_failure`] for a login ID that has no account:
+    /// ends the claim and counts the failure. Returns the failures counted so far.
+    async fn unknown_attempt_failed(
+        &self,
+        login_key: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError>;
+
     /// Gives a claim back when the check did not run (the hasher was busy).
     async fn release_attempt(&self, account: AccountId) -> Result<(), StoreError>;
 
@@ -391,8 +419,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records that the password was typed again in this session (SSPR sign-in).
     async fn set_reauth(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError>;
-    /// Starts or stops "set up security questions again" for this session.
-    async fn set_redo_questions(&self, token_hash: &[u8], on: bool) -> Result<(), StoreError>;
+    /// Starts "set up security questions again" for this session until `until`, or
+    /// ends it (`None`); either way any pending choices are dropped.
+    async fn set_redo_questions(
+        &self,
+        token_hash: &[u8],
+        until: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
 
     /// The account's stored answers, by slot.
     async fn answers(&self, account: AccountId) -> Result<Vec<StoredAnswer>, StoreError>;
@@ -454,6 +487,59 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     async fn audit(&self, event: AuditEvent) -> Result<(), StoreError>;
+
+    /// Whether the database answers (one trivial statement: no table is read).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Deletes what has expired (see [`Retention`]). Safe to run on several instances
+    /// at once: every statement only deletes rows past a cutoff.
+    async fn purge(&self, retention: &Retention) -> Result<Purged, StoreError>;
+}
+
+/// The cutoffs of one retention run: rows at or before each time go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub now: Timestamp,
+    /// Sessions last seen at or before this (idle timeout)…
+    pub sessions_idle_since: Timestamp,
+    /// …or created at or before this (absolute timeout).
+    pub sessions_created_before: Timestamp,
+    /// Forgot-password attempts started at or before this.
+    pub challenges_created_before: Timestamp,
+    /// Class lists uploaded at or before this (their preview is long over).
+    pub batches_created_before: Timestamp,
+    /// Forgot-password limits whose bucket has emptied by then and are not blocked.
+    pub reset_limits_idle_since: Timestamp,
+    /// Sign-in counts of login IDs without an account, idle since.
+    pub unknown_sign_ins_idle_since: Timestamp,
+    /// Audit events older than this.
+    pub audit_before: Timestamp,
+}
+
+/// How many rows one retention run removed, per table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: u64,
+    pub challenges: u64,
+    pub letters: u64,
+    pub batches: u64,
+    pub reset_limits: u64,
+    pub unknown_sign_ins: u64,
+    pub audit_events: u64,
+}
+
+impl Purged {
+    pub fn tables(&self) -> [(&'static str, u64); 7] {
+        [
+            ("sessions", self.sessions),
+            ("reset_challenges", self.challenges),
+            ("letter_batches", self.letters),
+            ("import_batches", self.batches),
+            ("reset_limits", self.reset_limits),
+            ("unknown_sign_ins", self.unknown_sign_ins),
+            ("audit_events", self.audit_events),
+        ]
+    }
 }
 
 /// A stored hash made with weaker parameters, and its replacement.

@@ -9,10 +9,10 @@ use rand::Rng as _;
 
 use super::ports::{Account, AccountId, NewAccount};
 use super::service::{hash_error, internal, Portal};
-use crate::api::error::AppError;
+use crate::api::error::{AppError, InputProblem};
 use crate::domain::login_id::LoginId;
 use crate::domain::provisioning::{
-    login_base, new_student_login_id, temporary_password, Role, STUDENT_DOMAIN,
+    login_base, login_id_candidate, new_student_login_id, temporary_password, Role, STUDENT_DOMAIN,
 };
 use crate::domain::secret::Secret;
 
@@ -51,7 +51,7 @@ pub enum RowOutcome {
         of_line: usize,
     },
     Error {
-        reason: String,
+        reason: InputProblem,
     },
 }
 
@@ -158,27 +158,27 @@ fn looks_like_formula(value: &str) -> bool {
 }
 
 /// Why a row cannot be imported, if it cannot.
-fn row_problem(row: &ImportRow) -> Option<String> {
+fn row_problem(row: &ImportRow) -> Option<InputProblem> {
     let name = row.full_name.as_str();
     if name.is_empty() {
-        return Some("the full name is empty".into());
+        return Some(InputProblem::NameEmpty);
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Some(format!(
-            "the full name is longer than {MAX_NAME_CHARS} characters"
-        ));
+        return Some(InputProblem::NameTooLong {
+            max: MAX_NAME_CHARS,
+        });
     }
     if looks_like_formula(name) || looks_like_formula(&row.class) {
-        return Some("looks like a spreadsheet formula (starts with = + - or @)".into());
+        return Some(InputProblem::Formula);
     }
     if name.chars().any(char::is_control) {
-        return Some("the full name contains control characters".into());
+        return Some(InputProblem::ControlCharacters);
     }
     if login_base(name).is_none() {
-        return Some("the full name has no letters a login ID can be made of".into());
+        return Some(InputProblem::NoLoginLetters);
     }
     if row.class.is_empty() {
-        return Some("the class is empty".into());
+        return Some(InputProblem::ClassEmpty);
     }
     if row.class.chars().count() > MAX_CLASS_CHARS
         || !row
@@ -186,18 +186,14 @@ fn row_problem(row: &ImportRow) -> Option<String> {
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '/' | '.'))
     {
-        return Some(format!(
-            "the class must be at most {MAX_CLASS_CHARS} letters, digits, spaces or - / ."
-        ));
+        return Some(InputProblem::ClassInvalid {
+            max: MAX_CLASS_CHARS,
+        });
     }
     if let Some(login) = &row.login_id {
         match LoginId::parse(login) {
             Some(id) if Role::of(&id) == Some(Role::Student) => {}
-            _ => {
-                return Some(format!(
-                    "{login:?} is not a student login ID (…@{STUDENT_DOMAIN})"
-                ))
-            }
+            _ => return Some(InputProblem::NotAStudentLoginId),
         }
     }
     None
@@ -274,10 +270,37 @@ pub fn report_csv(lines: &[ReportLine]) -> String {
 
 fn random_temporary_password() -> Secret {
     let mut rng = rand::rngs::OsRng;
-    Secret::new(temporary_password(|| rng.gen::<u32>()))
+    Secret::new(temporary_password(|len| rng.gen_range(0..len)))
 }
 
 impl Portal {
+    /// Adds to `taken` the login IDs the naming rules would try for `base` in `domain`
+    /// that exist already, up to the first one free both there and in `taken`. Exact
+    /// look-ups on the login ID's unique index, a chunk at a time.
+    async fn learn_taken_login_ids(
+        &self,
+        base: &str,
+        domain: &str,
+        taken: &mut HashSet<String>,
+    ) -> Result<(), AppError> {
+        const CHUNK: usize = 32;
+        for start in (0..).step_by(CHUNK) {
+            let candidates: Vec<String> = (start..start + CHUNK)
+                .map(|n| login_id_candidate(base, domain, n))
+                .collect();
+            let existing = self
+                .store()
+                .existing_login_ids(&candidates)
+                .await
+                .map_err(internal)?;
+            taken.extend(existing);
+            if candidates.iter().any(|c| !taken.contains(c)) || start >= 100_000 {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
     /// The preview: what importing `rows` into `school` would do. Writes nothing.
     pub async fn plan_import(
         &self,
@@ -325,7 +348,7 @@ impl Portal {
                 .is_some();
             return Ok(if in_use || !taken.insert(given.to_string()) {
                 RowOutcome::Error {
-                    reason: format!("the login ID {given} is already in use"),
+                    reason: InputProblem::LoginIdInUse,
                 }
             } else {
                 RowOutcome::Create {
@@ -334,12 +357,8 @@ impl Portal {
             });
         }
         let base = login_base(&row.full_name).unwrap_or_default();
-        let existing = self
-            .store()
-            .login_ids_starting_with(&base)
-            .await
-            .map_err(internal)?;
-        taken.extend(existing);
+        self.learn_taken_login_ids(&base, STUDENT_DOMAIN, taken)
+            .await?;
         match new_student_login_id(&row.full_name, taken) {
             Some(id) => {
                 taken.insert(id.to_string());
@@ -348,7 +367,7 @@ impl Portal {
                 })
             }
             None => Ok(RowOutcome::Error {
-                reason: "no login ID can be made from this name".into(),
+                reason: InputProblem::NoLoginLetters,
             }),
         }
     }
@@ -371,6 +390,13 @@ impl Portal {
             .is_none()
         {
             return Err(AppError::BadRequest);
+        }
+        if generic
+            .is_some_and(|password| crate::ssr::common_passwords::is_common(password.expose()))
+        {
+            return Err(AppError::InputRefused {
+                reason: InputProblem::CommonGenericPassword,
+            });
         }
         let plan = self.plan_import(school, rows).await?;
         if plan
@@ -395,7 +421,11 @@ impl Portal {
             Some(password) => Some(self.hasher().hash(password).await.map_err(hash_error)?),
             None => None,
         };
+        // Every password is hashed before anything is written, and the accounts go in
+        // one transaction: a busy hasher or a failed write midway leaves no account
+        // whose password never reached a letter.
         let mut report = Vec::with_capacity(plan.len());
+        let mut accounts = Vec::new();
         for (row, outcome) in plan {
             let RowOutcome::Create { login_id } = &outcome else {
                 report.push(ReportLine {
@@ -413,36 +443,37 @@ impl Portal {
                     (password, hash)
                 }
             };
-            let id = self
-                .store()
-                .insert_account(
-                    NewAccount {
-                        login_id: login_id.clone(),
-                        full_name: row.full_name.clone(),
-                        password_hash: hash,
-                        temporary_password: true,
-                        role: Role::Student,
-                        school_code: Some(school.to_string()),
-                        class_name: Some(row.class.clone()),
-                        temporary_expires_at: Some(now + TEMPORARY_DAYS * 86_400),
-                    },
-                    now,
-                )
-                .await
-                .map_err(internal)?;
-            self.audit_as(
-                Some(id),
-                actor,
-                "account_created",
-                None,
-                Some(&format!("class {} of {school}", row.class)),
-            )
-            .await;
+            accounts.push(NewAccount {
+                login_id: login_id.clone(),
+                full_name: row.full_name.clone(),
+                password_hash: hash,
+                temporary_password: true,
+                role: Role::Student,
+                school_code: Some(school.to_string()),
+                class_name: Some(row.class.clone()),
+                temporary_expires_at: Some(now + TEMPORARY_DAYS * 86_400),
+            });
             report.push(ReportLine {
                 row,
                 outcome,
                 temporary_password: Some(password),
             });
+        }
+        let ids = self
+            .store()
+            .insert_accounts(&accounts, now)
+            .await
+            .map_err(internal)?;
+        for (id, account) in ids.into_iter().zip(&accounts) {
+            let class = account.class_name.as_deref().unwrap_or_default();
+            self.audit_as(
+                Some(id),
+                actor,
+                "account_created",
+                None,
+                Some(&format!("class {class} of {school}")),
+            )
+            .await;
         }
         Ok(Ok(report))
     }
@@ -488,16 +519,12 @@ impl Portal {
             Role::Hq => HQ_DOMAIN,
             Role::Student => return Err(AppError::BadRequest),
         };
-        let base = login_base(name).ok_or_else(|| AppError::InputRefused {
-            reason: "the full name has no letters a login ID can be made of".into(),
+        let base = login_base(name).ok_or(AppError::InputRefused {
+            reason: InputProblem::NoLoginLetters,
         })?;
-        let taken: HashSet<String> = self
-            .store()
-            .login_ids_starting_with(&base)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .collect();
+        let mut taken = HashSet::new();
+        self.learn_taken_login_ids(&base, domain, &mut taken)
+            .await?;
         let login_id = new_login_id(name, domain, &taken).ok_or(AppError::BadRequest)?;
         let password = random_temporary_password();
         let hash = self.hasher().hash(&password).await.map_err(hash_error)?;
@@ -595,10 +622,19 @@ mod tests {
             class: class.into(),
             login_id: None,
         };
-        assert!(row_problem(&row("=cmd()", "5B")).is_some_and(|r| r.contains("formula")));
-        assert!(row_problem(&row("", "5B")).is_some_and(|r| r.contains("empty")));
-        assert!(row_problem(&row("Allen Tan", "")).is_some_and(|r| r.contains("class")));
-        assert!(row_problem(&row("陈大文", "5B")).is_some_and(|r| r.contains("letters")));
+        assert_eq!(
+            row_problem(&row("=cmd()", "5B")),
+            Some(InputProblem::Formula)
+        );
+        assert_eq!(row_problem(&row("", "5B")), Some(InputProblem::NameEmpty));
+        assert_eq!(
+            row_problem(&row("Allen Tan", "")),
+            Some(InputProblem::ClassEmpty)
+        );
+        assert_eq!(
+            row_problem(&row("陈大文", "5B")),
+            Some(InputProblem::NoLoginLetters)
+        );
         assert_eq!(row_problem(&row("Allen Tan", "P5 Kindness")), None);
     }
 
@@ -612,7 +648,7 @@ mod tests {
                 login_id: None,
             },
             outcome: RowOutcome::Error {
-                reason: "looks like a spreadsheet formula".into(),
+                reason: InputProblem::Formula,
             },
             temporary_password: None,
         };

@@ -2,14 +2,10 @@
 //! finished first-login journey, and only their own school's students), the class
 //! view, helping a stuck student, and letters sealed to the staff member's session.
 
-use chacha20poly1305::aead::{Aead as _, KeyInit as _};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-use rand::RngCore as _;
-
 use super::ports::{Account, StudentStatus};
 use super::provisioning::{parse_class_list, RowOutcome};
 use super::service::{internal, ActiveSession, Portal};
-use crate::api::error::AppError;
+use crate::api::error::{AppError, InputProblem};
 use crate::api::staff_types::{
     ClassCount, ClassProgress, EventLine, ImportPreview, Letter, LetterBatch, PreviewRow,
     StaffHome, Stage, StudentDetail, StudentRow,
@@ -248,7 +244,7 @@ impl Portal {
                         RowOutcome::Error { reason } => Some(reason),
                         _ => None,
                     })
-                    .unwrap_or_default();
+                    .unwrap_or(InputProblem::NoLoginLetters);
                 return Err(AppError::InputRefused { reason });
             }
         };
@@ -266,7 +262,7 @@ impl Portal {
             .collect();
         if letters.is_empty() {
             return Err(AppError::InputRefused {
-                reason: "This student is already in this class. To give a new password, use \"Reset to a new temporary password\" on the student's page.".into(),
+                reason: InputProblem::AlreadyInClass,
             });
         }
         self.seal_letters(session, &scope.staff, letters).await
@@ -335,7 +331,7 @@ impl Portal {
                         RowOutcome::Duplicate { of_line } => {
                             ("duplicate", None, Some(format!("same as line {of_line}")))
                         }
-                        RowOutcome::Error { reason } => ("error", None, Some(reason)),
+                        RowOutcome::Error { reason } => ("error", None, Some(reason.to_string())),
                     };
                     PreviewRow {
                         line: row.line,
@@ -405,15 +401,11 @@ impl Portal {
             portal_address: String::new(),
         };
         let plain = serde_json::to_vec(&batch).map_err(|_| AppError::Internal)?;
-        let cipher = ChaCha20Poly1305::new(Key::from_slice(&session.sealing_key(LETTERS_PURPOSE)));
-        let mut nonce = [0u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let sealed = cipher
-            .encrypt(Nonce::from_slice(&nonce), plain.as_slice())
-            .map_err(|_| AppError::Internal)?;
+        let sealed = session.seal(LETTERS_PURPOSE, &plain)?;
+        let (nonce, sealed) = sealed.split_at(12);
         let now = self.now();
         self.store()
-            .save_letters(staff.id, &nonce, &sealed, now, now + LETTERS_SECS)
+            .save_letters(staff.id, nonce, sealed, now, now + LETTERS_SECS)
             .await
             .map_err(internal)
     }
@@ -431,10 +423,9 @@ impl Portal {
             .await
             .map_err(internal)?
             .ok_or(AppError::Forbidden)?;
-        let cipher = ChaCha20Poly1305::new(Key::from_slice(&session.sealing_key(LETTERS_PURPOSE)));
-        let plain = cipher
-            .decrypt(Nonce::from_slice(&nonce), sealed.as_slice())
-            .map_err(|_| AppError::Forbidden)?;
+        let plain = session
+            .open(LETTERS_PURPOSE, &[nonce, sealed].concat())
+            .ok_or(AppError::Forbidden)?;
         serde_json::from_slice(&plain).map_err(|_| AppError::Internal)
     }
 }

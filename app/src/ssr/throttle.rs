@@ -49,9 +49,7 @@ impl ClientThrottle {
 
     /// `Ok` if `client` may try now; otherwise the seconds to wait.
     pub fn check(&self, client: Option<&str>) -> Result<(), u32> {
-        let (Some(limiter), Some(ip)) =
-            (&self.limiter, client.and_then(|c| c.parse::<IpAddr>().ok()))
-        else {
+        let (Some(limiter), Some(ip)) = (&self.limiter, client.and_then(client_key)) else {
             return Ok(());
         };
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
@@ -61,6 +59,22 @@ impl ClientThrottle {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             u32::try_from(wait.as_secs().saturating_add(1)).unwrap_or(u32::MAX)
         })
+    }
+}
+
+/// The key an address is limited under: an IPv4 address itself, an IPv6 address by its
+/// /64 (one household or device gets a whole /64, so keying the full address would
+/// let it rotate through 2^64 keys).
+fn client_key(client: &str) -> Option<IpAddr> {
+    match client.parse::<IpAddr>().ok()? {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => Some(IpAddr::V4(v4)),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                Some(IpAddr::V6(prefix.into()))
+            }
+        },
+        v4 => Some(v4),
     }
 }
 
@@ -84,6 +98,24 @@ mod tests {
         );
         assert_eq!(throttle.check(Some("10.0.0.2")), Ok(()));
         assert_eq!(throttle.check(None), Ok(()));
+    }
+
+    #[test]
+    fn an_ipv6_client_is_limited_by_its_64_not_by_each_address() {
+        let throttle = ClientThrottle::new(ThrottleSettings {
+            per_minute: 6,
+            burst: 3,
+        });
+        for host in 1..=3 {
+            assert_eq!(
+                throttle.check(Some(&format!("2001:db8:1:2::{host}"))),
+                Ok(())
+            );
+        }
+        // Another address of the same /64 waits; another /64 does not.
+        assert!(throttle.check(Some("2001:db8:1:2:ffff::9")).is_err());
+        assert_eq!(throttle.check(Some("2001:db8:1:3::1")), Ok(()));
+        assert_eq!(client_key("::ffff:10.0.0.1"), client_key("10.0.0.1"));
     }
 
     #[test]

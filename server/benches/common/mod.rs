@@ -76,6 +76,9 @@ pub fn cores() -> usize {
 
 /// The production settings, with the per-client throttle off (every request of a
 /// benchmark comes from one address) and room for `queue` waiting hashes.
+/// The benchmark servers' `/metrics` token.
+pub const METRICS_TOKEN: &str = "metrics-token-for-benches";
+
 pub fn config(database_url: String, workers: usize, queue: usize) -> Config {
     Config {
         database_url,
@@ -94,10 +97,18 @@ pub fn config(database_url: String, workers: usize, queue: usize) -> Config {
         sign_in_burst: 1,
         trust_forwarded_for: false,
         reauth_secs: 300,
+        journey_secs: 3600,
         password_history: 5,
         reset_attempts: 5,
         reset_window_secs: 3600,
         reset_block_secs: 86_400,
+        answers_per_minute: 0,
+        answers_burst: 1,
+        audit_retention_days: 400,
+        metrics_token: Some(app::domain::secret::Secret::new(METRICS_TOKEN)),
+        ops_addr: None,
+        public_url: None,
+        purge_interval_secs: 0,
         practice: false,
     }
 }
@@ -250,7 +261,10 @@ pub async fn raw_rate(workers: usize, secs: f64) -> f64 {
 
 /// The value of an unlabelled counter or gauge in the server's `/metrics` text.
 pub async fn metric(base: &str, name: &str) -> f64 {
-    let text = reqwest::get(format!("{base}/metrics"))
+    let text = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
         .await
         .or_fail("metrics")
         .text()
@@ -288,6 +302,7 @@ pub async fn start_binary(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Bi
         .args(args)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("LEPTOS_OUTPUT_NAME", "school-portal")
+        .env("PORTAL_METRICS_TOKEN", METRICS_TOKEN)
         .env("RUST_LOG", "warn")
         .envs(env.iter().copied())
         .stdout(Stdio::null())

@@ -1,8 +1,253 @@
 //! Storage back-ends behind the [`app::ssr::ports::Store`] trait, chosen by the
 //! scheme of `DATABASE_URL`.
 
+/// Statements written once for both back-ends: `$N` placeholders (SQLite reads them
+/// as numbered parameters too), each numbered in order of first use.
+macro_rules! shared_sql {
+    // Forgot-password answers per login ID: a leaky bucket in thousandths of a wrong
+    // answer, holding `max_failures` and emptying by as much over `window_secs`.
+    (claim_reset_attempt, $pool:expr, $login_key:expr, $now:expr, $limit:expr) => {{
+        let limit: &app::ssr::ports::ResetLimit = $limit;
+        let (login_key, now): (&str, i64) = ($login_key, $now);
+        let capacity = i64::from(limit.max_failures).saturating_mul(1000);
+        let mut tx = $pool.begin().await.map_err(db_error)?;
+        sqlx::query(
+            "INSERT INTO reset_limits (login_key, level, level_at) VALUES ($1, 0, $2) \
+             ON CONFLICT (login_key) DO NOTHING",
+        )
+        .bind(login_key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        // Claimed as a wrong answer until `reset_attempt_succeeded` says otherwise.
+        let claimed = sqlx::query(
+            "UPDATE reset_limits SET level = (CASE \
+               WHEN level - ($2 - level_at) * $3 / $4 > 0 THEN level - ($2 - level_at) * $3 / $4 \
+               ELSE 0 END) + 1000, level_at = $2, blocked_until = NULL \
+             WHERE login_key = $1 AND (blocked_until IS NULL OR blocked_until <= $2) \
+               AND (CASE \
+               WHEN level - ($2 - level_at) * $3 / $4 > 0 THEN level - ($2 - level_at) * $3 / $4 \
+               ELSE 0 END) + 1000 <= $3 \
+             RETURNING level",
+        )
+        .bind(login_key)
+        .bind(now)
+        .bind(capacity)
+        .bind(limit.window_secs.max(1))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let claim = if claimed.is_some() {
+            app::ssr::ports::ResetClaim::Granted
+        } else {
+            let row = sqlx::query("SELECT blocked_until FROM reset_limits WHERE login_key = $1")
+                .bind(login_key)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            let blocked: Option<i64> = row.try_get("blocked_until").map_err(db_error)?;
+            let per_answer = limit.window_secs / i64::from(limit.max_failures.max(1));
+            app::ssr::ports::ResetClaim::Blocked {
+                until: blocked.unwrap_or(now + per_answer),
+            }
+        };
+        tx.commit().await.map_err(db_error)?;
+        Ok(claim)
+    }};
+    // A claimed answer was wrong: a bucket with no room for another blocks the ID.
+    (reset_attempt_failed, $pool:expr, $login_key:expr, $now:expr, $limit:expr) => {{
+        let limit: &app::ssr::ports::ResetLimit = $limit;
+        let row = sqlx::query(
+            "UPDATE reset_limits SET blocked_until = $1 + $2 \
+             WHERE login_key = $3 AND level + 1000 > $4 \
+               AND (blocked_until IS NULL OR blocked_until <= $1) \
+             RETURNING blocked_until",
+        )
+        .bind($now)
+        .bind(limit.block_secs)
+        .bind($login_key)
+        .bind(i64::from(limit.max_failures).saturating_mul(1000))
+        .fetch_optional($pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| r.try_get("blocked_until").map_err(db_error))
+            .transpose()
+    }};
+    // Which of these login IDs exist: exact look-ups on the unique index.
+    (existing_login_ids, $pool:expr, $login_ids:expr) => {{
+        let login_ids: &[String] = $login_ids;
+        if login_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=login_ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT login_id FROM accounts WHERE login_id IN ({})",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in login_ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all($pool).await.map_err(db_error)?;
+        rows.iter()
+            .map(|r| r.try_get("login_id").map_err(db_error))
+            .collect()
+    }};
+    // A class list's accounts, all in one transaction.
+    (insert_accounts, $pool:expr, $accounts:expr, $now:expr) => {{
+        let accounts: &[app::ssr::ports::NewAccount] = $accounts;
+        let mut tx = $pool.begin().await.map_err(db_error)?;
+        let mut ids = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            let row = sqlx::query(
+                "INSERT INTO accounts (login_id, full_name, password_hash, password_temporary, \
+                 created_at, role, school_code, class_name, temporary_expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            )
+            .bind(&account.login_id)
+            .bind(&account.full_name)
+            .bind(&account.password_hash)
+            .bind(account.temporary_password)
+            .bind($now)
+            .bind(account.role.as_str())
+            .bind(&account.school_code)
+            .bind(&account.class_name)
+            .bind(account.temporary_expires_at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            ids.push(row.try_get("id").map_err(db_error)?);
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(ids)
+    }};
+    // A sign-in for a login ID without an account: the claim (one write, like the
+    // account's claim)…
+    (claim_unknown_attempt, $pool:expr, $login_key:expr, $now:expr) => {{
+        sqlx::query(
+            "INSERT INTO unknown_sign_ins (login_key, attempts_in_flight, claimed_at) \
+             VALUES ($1, 1, $2) ON CONFLICT (login_key) DO UPDATE \
+             SET attempts_in_flight = unknown_sign_ins.attempts_in_flight + 1, claimed_at = $2 \
+             RETURNING login_key",
+        )
+        .bind($login_key)
+        .bind($now)
+        .fetch_one($pool)
+        .await
+        .map(|_| ())
+        .map_err(db_error)
+    }};
+    // …and the counted failure (a transaction of two writes, like the account's).
+    (unknown_attempt_failed, $pool:expr, $login_key:expr, $now:expr) => {{
+        let mut tx = $pool.begin().await.map_err(db_error)?;
+        sqlx::query(
+            "UPDATE unknown_sign_ins SET attempts_in_flight = CASE \
+             WHEN attempts_in_flight > 0 THEN attempts_in_flight - 1 ELSE 0 END \
+             WHERE login_key = $1",
+        )
+        .bind($login_key)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let row = sqlx::query(
+            "UPDATE unknown_sign_ins SET failed_count = failed_count + 1, last_failed_at = $2 \
+             WHERE login_key = $1 RETURNING failed_count",
+        )
+        .bind($login_key)
+        .bind($now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        match row {
+            Some(row) => row.try_get("failed_count").map_err(db_error),
+            None => Ok(0),
+        }
+    }};
+    // Readiness: the database answers.
+    (ping, $pool:expr) => {{
+        sqlx::query("SELECT 1")
+            .execute($pool)
+            .await
+            .map(|_| ())
+            .map_err(db_error)
+    }};
+    // The retention run (`Store::purge`).
+    (purge, $pool:expr, $retention:expr) => {{
+        let pool = $pool;
+        let r: &app::ssr::ports::Retention = $retention;
+        let mut purged = app::ssr::ports::Purged::default();
+        purged.sessions =
+            sqlx::query("DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2")
+                .bind(r.sessions_idle_since)
+                .bind(r.sessions_created_before)
+                .execute(pool)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+        purged.challenges = sqlx::query("DELETE FROM reset_challenges WHERE created_at <= $1")
+            .bind(r.challenges_created_before)
+            .execute(pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        purged.letters = sqlx::query("DELETE FROM letter_batches WHERE expires_at <= $1")
+            .bind(r.now)
+            .execute(pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        purged.batches = sqlx::query("DELETE FROM import_batches WHERE created_at <= $1")
+            .bind(r.batches_created_before)
+            .execute(pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        purged.reset_limits = sqlx::query(
+            "DELETE FROM reset_limits WHERE level_at <= $1 \
+             AND (blocked_until IS NULL OR blocked_until <= $2)",
+        )
+        .bind(r.reset_limits_idle_since)
+        .bind(r.now)
+        .execute(pool)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        purged.unknown_sign_ins =
+            sqlx::query("DELETE FROM unknown_sign_ins WHERE claimed_at <= $1")
+                .bind(r.unknown_sign_ins_idle_since)
+                .execute(pool)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+        // Old audit rows go in chunks, so a first run on a large table never holds
+        // the database for long.
+        loop {
+            let removed = sqlx::query(
+                "DELETE FROM audit_events WHERE id IN \
+                 (SELECT id FROM audit_events WHERE at < $1 ORDER BY id LIMIT $2)",
+            )
+            .bind(r.audit_before)
+            .bind(crate::store::AUDIT_PURGE_CHUNK)
+            .execute(pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+            purged.audit_events += removed;
+            if removed < crate::store::AUDIT_PURGE_CHUNK as u64 {
+                break;
+            }
+        }
+        Ok(purged)
+    }};
+}
+
 pub mod postgres;
 pub mod sqlite;
+
+/// Old audit events deleted per statement.
+const AUDIT_PURGE_CHUNK: i64 = 5000;
 
 use std::sync::Arc;
 

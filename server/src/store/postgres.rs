@@ -8,8 +8,8 @@ use std::time::Duration;
 use app::domain::provisioning::Role;
 use app::ssr::ports::{
     Account, AccountId, AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy,
-    NewAccount, PasswordReplacement, ResetClaim, ResetLimit, SessionRecord, Store, StoreError,
-    StoredAnswer, StudentStatus, Timestamp,
+    NewAccount, PasswordReplacement, Purged, ResetClaim, ResetLimit, Retention, SessionRecord,
+    Store, StoreError, StoredAnswer, StudentStatus, Timestamp,
 };
 use async_trait::async_trait;
 use sqlx::postgres::PgPoolOptions;
@@ -201,6 +201,14 @@ impl Store for PgStore {
         row.try_get("id").map_err(db_error)
     }
 
+    async fn insert_accounts(
+        &self,
+        accounts: &[NewAccount],
+        now: Timestamp,
+    ) -> Result<Vec<AccountId>, StoreError> {
+        shared_sql!(insert_accounts, &self.pool, accounts, now)
+    }
+
     async fn count_accounts(&self) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM accounts")
             .fetch_one(&self.pool)
@@ -229,18 +237,8 @@ impl Store for PgStore {
         row.map(|r| r.try_get("name").map_err(db_error)).transpose()
     }
 
-    async fn login_ids_starting_with(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        // substr, not LIKE: `_` in a login ID is not a wildcard here.
-        let rows =
-            sqlx::query("SELECT login_id FROM accounts WHERE substr(login_id, 1, $1::int) = $2")
-                .bind(i64::try_from(prefix.len()).unwrap_or(i64::MAX))
-                .bind(prefix)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_error)?;
-        rows.iter()
-            .map(|r| r.try_get("login_id").map_err(db_error))
-            .collect()
+    async fn existing_login_ids(&self, login_ids: &[String]) -> Result<Vec<String>, StoreError> {
+        shared_sql!(existing_login_ids, &self.pool, login_ids)
     }
 
     async fn find_student(
@@ -538,6 +536,22 @@ impl Store for PgStore {
         Ok(row.is_some())
     }
 
+    async fn claim_unknown_attempt(
+        &self,
+        login_key: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        shared_sql!(claim_unknown_attempt, &self.pool, login_key, now)
+    }
+
+    async fn unknown_attempt_failed(
+        &self,
+        login_key: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        shared_sql!(unknown_attempt_failed, &self.pool, login_key, now)
+    }
+
     async fn release_attempt(&self, account: AccountId) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE accounts SET attempts_in_flight = GREATEST(attempts_in_flight - 1, 0) WHERE id = $1",
@@ -703,7 +717,7 @@ impl Store for PgStore {
     async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT account_id, created_at, last_seen_at, pending_questions, \
-             COALESCE(reauth_at, created_at) AS reauth_at, redo_questions \
+             COALESCE(reauth_at, created_at) AS reauth_at, redo_until \
              FROM sessions WHERE token_hash = $1",
         )
         .bind(token_hash)
@@ -717,7 +731,7 @@ impl Store for PgStore {
                 last_seen_at: row.try_get("last_seen_at").map_err(db_error)?,
                 pending_questions: row.try_get("pending_questions").map_err(db_error)?,
                 reauth_at: row.try_get("reauth_at").map_err(db_error)?,
-                redo_questions: row.try_get("redo_questions").map_err(db_error)?,
+                redo_until: row.try_get("redo_until").map_err(db_error)?,
             })
         })
         .transpose()
@@ -786,7 +800,7 @@ impl Store for PgStore {
             .map_err(db_error)?;
         }
         sqlx::query(
-            "UPDATE sessions SET pending_questions = NULL, redo_questions = FALSE WHERE token_hash = $1",
+            "UPDATE sessions SET pending_questions = NULL, redo_until = NULL WHERE token_hash = $1",
         )
         .bind(token_hash)
         .execute(&mut *tx)
@@ -805,11 +819,15 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn set_redo_questions(&self, token_hash: &[u8], on: bool) -> Result<(), StoreError> {
+    async fn set_redo_questions(
+        &self,
+        token_hash: &[u8],
+        until: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE sessions SET redo_questions = $1, pending_questions = NULL WHERE token_hash = $2",
+            "UPDATE sessions SET redo_until = $1, pending_questions = NULL WHERE token_hash = $2",
         )
-        .bind(on)
+        .bind(until)
         .bind(token_hash)
         .execute(&self.pool)
         .await
@@ -997,49 +1015,7 @@ impl Store for PgStore {
         now: Timestamp,
         limit: &ResetLimit,
     ) -> Result<ResetClaim, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
-        // A new window once the old one is over (and any block has ended).
-        sqlx::query(
-            "INSERT INTO reset_limits (login_key, window_start, failures) VALUES ($1, $2, 0) \
-             ON CONFLICT (login_key) DO UPDATE SET window_start = $2, failures = 0, \
-               blocked_until = NULL \
-             WHERE reset_limits.window_start <= $2 - $3 \
-               AND (reset_limits.blocked_until IS NULL OR reset_limits.blocked_until <= $2)",
-        )
-        .bind(login_key)
-        .bind(now)
-        .bind(limit.window_secs)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let claimed = sqlx::query(
-            "UPDATE reset_limits SET failures = failures + 1 WHERE login_key = $1 \
-             AND failures < $2 AND (blocked_until IS NULL OR blocked_until <= $3) RETURNING failures",
-        )
-        .bind(login_key)
-        .bind(i64::from(limit.max_failures))
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let claim = if claimed.is_some() {
-            ResetClaim::Granted
-        } else {
-            let row = sqlx::query(
-                "SELECT COALESCE(blocked_until, window_start + $1) AS until FROM reset_limits \
-                 WHERE login_key = $2",
-            )
-            .bind(limit.block_secs)
-            .bind(login_key)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_error)?;
-            ResetClaim::Blocked {
-                until: row.try_get("until").map_err(db_error)?,
-            }
-        };
-        tx.commit().await.map_err(db_error)?;
-        Ok(claim)
+        shared_sql!(claim_reset_attempt, &self.pool, login_key, now, limit)
     }
 
     async fn reset_attempt_failed(
@@ -1048,20 +1024,7 @@ impl Store for PgStore {
         now: Timestamp,
         limit: &ResetLimit,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let row = sqlx::query(
-            "UPDATE reset_limits SET blocked_until = $1 + $2 \
-             WHERE login_key = $3 AND failures >= $4 AND blocked_until IS NULL \
-             RETURNING blocked_until",
-        )
-        .bind(now)
-        .bind(limit.block_secs)
-        .bind(login_key)
-        .bind(i64::from(limit.max_failures))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.map(|r| r.try_get("blocked_until").map_err(db_error))
-            .transpose()
+        shared_sql!(reset_attempt_failed, &self.pool, login_key, now, limit)
     }
 
     async fn reset_attempt_succeeded(&self, login_key: &str) -> Result<(), StoreError> {
@@ -1087,5 +1050,13 @@ impl Store for PgStore {
         .await
         .map_err(db_error)?;
         Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        shared_sql!(ping, &self.pool)
+    }
+
+    async fn purge(&self, retention: &Retention) -> Result<Purged, StoreError> {
+        shared_sql!(purge, &self.pool, retention)
     }
 }

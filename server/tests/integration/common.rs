@@ -30,6 +30,9 @@ pub struct TestApp {
     _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
+/// The test servers' `/metrics` token (`Authorization: Bearer …`).
+pub const METRICS_TOKEN: &str = "metrics-token-for-tests";
+
 pub fn test_config(database_url: String) -> Config {
     Config {
         database_url,
@@ -49,10 +52,18 @@ pub fn test_config(database_url: String) -> Config {
         sign_in_burst: 1,
         trust_forwarded_for: false,
         reauth_secs: 300,
+        journey_secs: 3600,
         password_history: 5,
         reset_attempts: 5,
         reset_window_secs: 3600,
         reset_block_secs: 24 * 3600,
+        answers_per_minute: 0,
+        answers_burst: 1,
+        audit_retention_days: 400,
+        metrics_token: Some(app::domain::secret::Secret::new(METRICS_TOKEN)),
+        ops_addr: None,
+        public_url: None,
+        purge_interval_secs: 0,
         practice: false,
     }
 }

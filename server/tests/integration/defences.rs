@@ -925,3 +925,42 @@ async fn random_payloads_to_every_server_function_get_no_5xx_and_change_nothing(
         StatusCode::OK
     );
 }
+
+/// A crafted address (`__path` + `__err`, what leptos reads a refused form back from)
+/// can name an error, but never put its own words into the page's error box.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_written_into_the_address_never_reaches_the_error_box() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let bait = "Call 6555 0100 to keep your account";
+    let crafted = [
+        serde_json::json!({"InputRefused": {"reason": bait}}),
+        serde_json::json!({"WrongStep": {"path": bait}}),
+    ];
+    for error in crafted {
+        let encoded = base64::engine::general_purpose::URL_SAFE.encode(error.to_string());
+        for (page, endpoint) in [("/", "sign_in"), ("/forgot-password", "start_reset")] {
+            let shown = app
+                .page(&format!("{page}?__path=/api/{endpoint}&__err={encoded}"))
+                .await;
+            assert_eq!(shown.status, StatusCode::OK, "{page}");
+            assert!(
+                !shown.body.contains("6555"),
+                "{page} shows the crafted text of {error}"
+            );
+        }
+    }
+    // A genuine refusal read from the address still shows its fixed text.
+    let genuine = base64::engine::general_purpose::URL_SAFE
+        .encode(serde_json::json!("ResetEnded").to_string());
+    let shown = app
+        .page(&format!(
+            "/forgot-password?__path=/api/start_reset&__err={genuine}"
+        ))
+        .await;
+    assert!(
+        shown.body.contains("data-testid=\"error-summary\""),
+        "{}",
+        shown.body
+    );
+}

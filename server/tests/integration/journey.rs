@@ -347,15 +347,16 @@ async fn an_idle_session_ends_after_four_minutes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_ends_eight_hours_after_sign_in_however_active() {
     let app = spawn_app().await;
-    app.sign_in(ALLEN, TEMP).await;
+    // Onboarded (the first-login journey has its own, shorter limit).
+    app.complete_onboarding().await;
     // Active every 200 s (never idle) for 8 hours less one step: still signed in.
     for _ in 0..(8 * 3600 / 200 - 1) {
         app.clock.advance(200);
-        let page = app.page("/sspr/setup-questions").await;
+        let page = app.page("/portal").await;
         assert_eq!(page.status, StatusCode::OK);
     }
     app.clock.advance(200);
-    let page = app.page("/sspr/setup-questions").await;
+    let page = app.page("/portal").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.location.as_deref(), Some("/?timeout=1"));
 }
@@ -606,5 +607,67 @@ async fn a_refused_password_sent_by_a_form_keeps_its_rules_out_of_the_address() 
         !again.body.contains("data-testid=\"name-part\""),
         "{}",
         again.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_answers_are_sealed_mid_journey_and_when_abandoned() {
+    let app = spawn_app().await;
+    app.sign_in(ALLEN, TEMP).await;
+    assert_eq!(app.setup_seed_questions().await.status, StatusCode::OK);
+    // Chloe sets hers up in another browser and walks away before confirming.
+    let chloe = new_client();
+    app.call_with(
+        &chloe,
+        "sign_in",
+        &[("username", "chloe_ng@students.edu.sg"), ("password", TEMP)],
+    )
+    .await;
+    let abandoned = app
+        .call_with(
+            &chloe,
+            "setup_questions",
+            &[
+                ("question1", "fruit"),
+                ("answer1", "Rambutan"),
+                ("question2", "bird"),
+                ("answer2", "Kingfisher"),
+                ("question3", "sport"),
+                ("answer3", "Sepak takraw"),
+            ],
+        )
+        .await;
+    assert_eq!(abandoned.status, StatusCode::OK, "{}", abandoned.body);
+
+    let pool = app.pool().await;
+    let rows: Vec<String> = sqlx::query("SELECT pending_questions FROM sessions")
+        .fetch_all(&pool)
+        .await
+        .expect("sessions")
+        .iter()
+        .filter_map(|r| r.get::<Option<String>, _>("pending_questions"))
+        .collect();
+    assert_eq!(rows.len(), 2, "both sessions hold pending choices");
+    for row in &rows {
+        let lower = row.to_lowercase();
+        for secret in [
+            "ramen",
+            "shark",
+            "turquoise",
+            "rambutan",
+            "kingfisher",
+            "takraw",
+        ] {
+            assert!(!lower.contains(secret), "{secret} in clear: {row}");
+        }
+        assert!(!lower.contains("food") && !lower.contains("fruit"), "{row}");
+    }
+    // The session that chose them still reads them back for review.
+    let review = app.page("/sspr/confirm-questions").await;
+    assert_eq!(review.status, StatusCode::OK);
+    assert!(review.body.contains("Turquoise"), "{}", review.body);
+    assert_eq!(
+        app.call("confirm_questions", &[]).await.status,
+        StatusCode::OK
     );
 }

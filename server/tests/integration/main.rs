@@ -4,12 +4,15 @@
 // Test helpers fail loudly: a failed set-up step is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod caching;
 mod common;
+mod common_passwords;
 mod defences;
 mod fault;
 mod instances;
 mod journey;
 mod postgres;
 mod practice;
+mod retention;
 mod self_service;
 mod staff;

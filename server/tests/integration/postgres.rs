@@ -199,14 +199,45 @@ async fn metrics_count_the_security_events_and_the_hash_queue() {
     let app = spawn_app().await;
     app.sign_in_elsewhere(ALLEN, "wrong").await;
     app.sign_in_elsewhere(ALLEN, TEMP).await;
+    // Not on the portal's own address without the token: the same 404 as any
+    // unknown address, with a wrong token too.
+    for token in [None, Some("not-the-metrics-token")] {
+        let mut request = new_client().get(format!("{}/metrics", app.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let refused = request.send().await.expect("metrics");
+        assert_eq!(refused.status(), StatusCode::NOT_FOUND, "{token:?}");
+    }
     let text = new_client()
         .get(format!("{}/metrics", app.base))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .expect("metrics")
         .text()
         .await
         .expect("body");
+    // On the operations address (PORTAL_OPS_ADDR) no token is needed.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let ops = listener.local_addr().expect("addr");
+    tokio::spawn(server::serve(
+        listener,
+        server::ops::private_routes(app.portal.clone()),
+    ));
+    let private = new_client()
+        .get(format!("http://{ops}/metrics"))
+        .send()
+        .await
+        .expect("ops metrics");
+    assert_eq!(private.status(), StatusCode::OK);
+    assert!(private
+        .text()
+        .await
+        .expect("body")
+        .contains("portal_events_total{kind=\"sign_in\"}"));
     for needle in [
         "portal_events_total{kind=\"sign_in\"}",
         "portal_events_total{kind=\"sign_in_failed\"}",

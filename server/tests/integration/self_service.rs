@@ -655,3 +655,306 @@ async fn a_timed_out_session_lands_on_the_sign_in_page_saying_so() {
     // The dead cookie was removed: the next visit is a plain sign-in page.
     assert_eq!(app.page("/").await.status, StatusCode::OK);
 }
+
+// ---- credential changes need a recent sign-in (issue 14, finding 1) ----------------------
+
+const NEW_ANSWERS: [(&str, &str); 6] = [
+    ("question1", "fruit"),
+    ("answer1", "Durian"),
+    ("question2", "bird"),
+    ("answer2", "Hornbill"),
+    ("question3", "sport"),
+    ("answer3", "Badminton"),
+];
+
+/// The review's reproduction: a redo started and abandoned; 40 s later (the recent
+/// sign-in rule set to 30 s) whoever holds the session tries to set new answers and use
+/// them to reset the password. Every step of it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_redo_cannot_set_answers_without_the_password() {
+    let app = spawn_app_with(|c| c.reauth_secs = 30).await;
+    app.complete_onboarding().await;
+    let redo = app.call("redo_questions", &[]).await;
+    assert_eq!(redo.status, StatusCode::OK, "{}", redo.body);
+    app.clock.advance(40);
+
+    let again = app.call("redo_questions", &[]).await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.page("/sspr/password").await.location.as_deref(),
+        Some("/sspr/sign-in?next=/sspr/password")
+    );
+    let page = app.page("/sspr/setup-questions").await;
+    assert_ne!(
+        page.status,
+        StatusCode::OK,
+        "the set-up screen is still open"
+    );
+    assert_eq!(page.location.as_deref(), Some("/portal"));
+    let submitted = app.call("setup_questions", &NEW_ANSWERS).await;
+    assert_ne!(submitted.status, StatusCode::OK, "{}", submitted.body);
+    let confirmed = app.call("confirm_questions", &[]).await;
+    assert_ne!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+
+    // The new answers open no reset; the onboarding ones still do.
+    let (reset, _) = Reset::start(&app, ALLEN).await;
+    let [q1, q2] = reset.questions().await;
+    for q in [&q1, &q2] {
+        assert!(ANSWERS.iter().any(|(id, _)| id == q), "asked {q}");
+    }
+    let matched = reset.answer_rightly().await;
+    assert_eq!(matched.status, StatusCode::OK, "{}", matched.body);
+    let kinds = events(&app, ALLEN).await;
+    let set = kinds.iter().filter(|k| *k == "answers_set").count();
+    assert_eq!(
+        set, 1,
+        "only the onboarding answers were ever set: {kinds:?}"
+    );
+}
+
+/// Set-up within the redo, confirm after it ran out: refused too, in the service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redo_runs_out_between_set_up_and_confirm() {
+    let app = spawn_app_with(|c| c.reauth_secs = 30).await;
+    app.complete_onboarding().await;
+    assert_eq!(app.call("redo_questions", &[]).await.status, StatusCode::OK);
+    app.clock.advance(20);
+    let submitted = app.call("setup_questions", &NEW_ANSWERS).await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.body);
+    app.clock.advance(20);
+    let confirmed = app.call("confirm_questions", &[]).await;
+    assert_ne!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    assert_eq!(
+        app.page("/sspr/confirm-questions")
+            .await
+            .location
+            .as_deref(),
+        Some("/portal")
+    );
+    let stored: Vec<String> = sqlx::query(
+        "SELECT question_id FROM security_answers s JOIN accounts a ON a.id = s.account_id \
+         WHERE a.login_id = ? ORDER BY slot",
+    )
+    .bind(ALLEN)
+    .fetch_all(&app.pool().await)
+    .await
+    .expect("answers")
+    .iter()
+    .map(|r| r.get("question_id"))
+    .collect();
+    assert_eq!(stored, vec!["food", "animal", "colour"]);
+}
+
+/// "Cancel" is a POST that ends the redo on the server at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_ends_the_redo_on_the_server() {
+    let app = spawn_app().await;
+    app.complete_onboarding().await;
+    assert_eq!(app.call("redo_questions", &[]).await.status, StatusCode::OK);
+    let page = app.page("/sspr/setup-questions").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("/api/cancel_redo_questions"),
+        "Cancel is a form posting to the server"
+    );
+    let cancelled = app.call("cancel_redo_questions", &[]).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(cancelled.location.as_deref(), Some("/sspr"));
+    assert_eq!(
+        app.page("/sspr/setup-questions").await.location.as_deref(),
+        Some("/portal")
+    );
+    let submitted = app.call("setup_questions", &NEW_ANSWERS).await;
+    assert_eq!(submitted.status, StatusCode::CONFLICT, "{}", submitted.body);
+    // Started again (the sign-in is still recent), it works as before.
+    assert_eq!(app.call("redo_questions", &[]).await.status, StatusCode::OK);
+    assert_eq!(
+        app.call("setup_questions", &NEW_ANSWERS).await.status,
+        StatusCode::OK
+    );
+}
+
+/// The first-login journey runs on the sign-in with the letter's password and ends an
+/// hour after it, however active the session was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_login_journey_ends_an_hour_after_the_temporary_sign_in() {
+    let app = spawn_app().await;
+    app.sign_in(ALLEN, TEMP).await;
+    assert_eq!(app.setup_seed_questions().await.status, StatusCode::OK);
+    let mut elapsed = 0;
+    while elapsed + 200 < 3600 {
+        app.clock.advance(200);
+        elapsed += 200;
+        assert_eq!(
+            app.page("/sspr/confirm-questions").await.status,
+            StatusCode::OK,
+            "after {elapsed} s"
+        );
+    }
+    app.clock.advance(200);
+    let confirmed = app.call("confirm_questions", &[]).await;
+    assert_eq!(
+        confirmed.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        confirmed.body
+    );
+    let landing = app.page("/sspr/confirm-questions").await;
+    assert!(
+        matches!(landing.location.as_deref(), Some("/" | "/?timeout=1")),
+        "{:?}",
+        landing.location
+    );
+    let kinds = events(&app, ALLEN).await;
+    assert!(!kinds.contains(&"answers_set".to_string()), "{kinds:?}");
+    assert!(kinds.contains(&"session_timeout".to_string()), "{kinds:?}");
+    // The letter's password starts it again.
+    assert_eq!(app.sign_in(ALLEN, TEMP).await.status, StatusCode::OK);
+}
+
+// ---- answer guessing (issue 14, finding 4) -----------------------------------------------
+
+/// By default wrong answers are remembered for a day: four an hour no longer go on
+/// for ever (the old fixed one-hour window let ~96 guesses a day through per ID).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_wrong_answers_an_hour_are_blocked_by_the_default_limit() {
+    let window = app::ssr::ports::ResetLimit::default().window_secs;
+    let app = spawn_app_with(|c| c.reset_window_secs = window).await;
+    app.complete_onboarding().await;
+    let mut refusals = Vec::new();
+    for _hour in 0..3 {
+        let (reset, _) = Reset::start(&app, ALLEN).await;
+        for _ in 0..4 {
+            refusals.push(reset.answer("wrong", "wrong").await.json());
+        }
+        app.clock.advance(3600);
+    }
+    assert!(
+        refusals.contains(&serde_json::json!({"ResetBlocked": {"hours": 24}})),
+        "{refusals:?}"
+    );
+}
+
+/// A fixed window let a burst straddle its edge (4 just before it ends, 4 just after);
+/// the bucket does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_answers_either_side_of_a_window_edge_still_block() {
+    let app = spawn_app_with(|c| c.reset_window_secs = 86_400).await;
+    app.complete_onboarding().await;
+    let (reset, _) = Reset::start(&app, ALLEN).await;
+    reset.answer("wrong", "wrong").await;
+    app.clock.advance(86_400 - 60);
+    let (reset, _) = Reset::start(&app, ALLEN).await;
+    for _ in 0..3 {
+        reset.answer("wrong", "wrong").await;
+    }
+    app.clock.advance(120);
+    let (reset, _) = Reset::start(&app, ALLEN).await;
+    let mut last = serde_json::Value::Null;
+    for _ in 0..4 {
+        last = reset.answer("wrong", "wrong").await.json();
+    }
+    assert_eq!(last, serde_json::json!({"ResetBlocked": {"hours": 24}}));
+}
+
+/// One address guessing answers for many login IDs is slowed down, and what it is
+/// refused does not use up any login ID's allowance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answer_checks_are_throttled_per_client_address() {
+    let app = spawn_app_with(|c| {
+        c.answers_per_minute = 3;
+        c.answers_burst = 3;
+    })
+    .await;
+    app.complete_onboarding().await;
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let (reset, _) = Reset::start(&app, &format!("guess{i}@students.edu.sg")).await;
+        statuses.push(reset.answer("wrong", "wrong").await.status);
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS,
+        ]
+    );
+    let limits: i64 = sqlx::query("SELECT COUNT(*) FROM reset_limits")
+        .fetch_one(&app.pool().await)
+        .await
+        .expect("limits")
+        .get(0);
+    assert_eq!(limits, 3, "throttled checks claim nothing");
+    // The alarm counts every wrong answer, for any login ID.
+    let metrics = new_client()
+        .get(format!("{}/metrics", app.base))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("portal_reset_answer_failures_total ")),
+        "{metrics}"
+    );
+    assert!(metrics.contains("portal_throttled_total{what=\"reset_answers\"}"));
+}
+
+/// Staff and HQ accounts open a whole school's class lists and letters: answers a
+/// colleague could guess never reset them. The login ID's domain says which accounts
+/// these are, so the refusal tells nothing about whether one exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_and_hq_accounts_are_never_reset_with_security_questions() {
+    let app = spawn_app().await;
+    for login in [
+        "tan_mei_hua@schools.gov.sg",
+        "no_such_teacher@schools.gov.sg",
+        "no_such_officer@hq.moe.gov.sg",
+    ] {
+        let (reset, started) = Reset::start(&app, login).await;
+        assert_eq!(started.status, StatusCode::FORBIDDEN, "{login}");
+        assert_eq!(started.json(), serde_json::json!("StaffResetRefused"));
+        assert_eq!(reset.state().await, serde_json::json!("Start"));
+    }
+    let challenges: i64 = sqlx::query("SELECT COUNT(*) FROM reset_challenges")
+        .fetch_one(&app.pool().await)
+        .await
+        .expect("challenges")
+        .get(0);
+    assert_eq!(challenges, 0);
+    // The page says what to do instead.
+    let page = app
+        .client
+        .post(format!("{}/api/start_reset", app.base))
+        .header(reqwest::header::ACCEPT, "text/html")
+        .header(
+            reqwest::header::REFERER,
+            format!("{}/forgot-password", app.base),
+        )
+        .form(&[("username", "tan_mei_hua@schools.gov.sg")])
+        .send()
+        .await
+        .expect("form");
+    let back = page
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .trim_start_matches(&app.base)
+        .to_string();
+    let shown = app.page(&back).await;
+    assert!(
+        shown
+            .body
+            .contains("Staff accounts are not reset with security questions"),
+        "{}",
+        shown.body
+    );
+}

@@ -766,9 +766,9 @@ async fn a_teacher_creates_one_student_from_the_form() {
     assert_eq!(batch["letters"][0]["login_id"], "siti_ali@students.edu.sg");
     // The same student again, a formula, an empty class: refused with the reason.
     for (name, class, says) in [
-        ("Siti binte Ali", "P5 Kindness", "already in this class"),
-        ("=HYPERLINK(\"x\")", "P5 Kindness", "formula"),
-        ("Ben Ong", "", "class is empty"),
+        ("Siti binte Ali", "P5 Kindness", "AlreadyInClass"),
+        ("=HYPERLINK(\"x\")", "P5 Kindness", "Formula"),
+        ("Ben Ong", "", "ClassEmpty"),
     ] {
         let refused = app
             .call("create_student", &[("full_name", name), ("class", class)])
@@ -823,4 +823,69 @@ async fn hq_adds_staff_from_the_command_line() {
     );
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no school has the code"));
+}
+
+/// The class view refreshes itself every 5 s with `x-portal-background`: those requests
+/// do not count as activity, so a class view left open on a shared computer times out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_class_view_refreshing_itself_does_not_keep_the_session_alive() {
+    let app = spawn_app().await;
+    onboard(&app, &app.client, TEACHER).await;
+    let class = format!("{}/staff/class?name=P5%20Kindness", app.base);
+    let refresh = || async {
+        app.client
+            .get(&class)
+            .header(reqwest::header::ACCEPT, "text/html")
+            .header("x-portal-background", "1")
+            .send()
+            .await
+            .expect("refresh")
+    };
+    assert_eq!(refresh().await.status(), StatusCode::OK);
+    for _ in 0..3 {
+        app.clock.advance(60);
+        assert_eq!(refresh().await.status(), StatusCode::OK);
+    }
+    app.clock.advance(60);
+    let ended = refresh().await;
+    assert!(ended.status().is_redirection(), "{}", ended.status());
+    let location = ended
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(location.contains("timeout"), "{location}");
+}
+
+/// The letters print the configured public address, whatever `Host` the request named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn letters_print_the_public_address_not_the_request_host() {
+    let app =
+        spawn_app_with(|c| c.public_url = Some("https://portal.school.example/".into())).await;
+    onboard(&app, &app.client, TEACHER).await;
+    let created = app
+        .call(
+            "create_student",
+            &[("full_name", "Siti binte Ali"), ("class", "P5 Kindness")],
+        )
+        .await;
+    let id = created
+        .location
+        .expect("location")
+        .trim_start_matches("/staff/letters?id=")
+        .to_string();
+    let page = app
+        .client
+        .get(format!("{}/staff/letters?id={id}", app.base))
+        .header(reqwest::header::ACCEPT, "text/html")
+        .header(reqwest::header::HOST, "evil.example")
+        .send()
+        .await
+        .expect("letters")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("https://portal.school.example/"), "{page}");
+    assert!(!page.contains("evil.example"), "{page}");
 }

@@ -14,6 +14,7 @@ use super::ports::{
     Timestamp,
 };
 
+mod retention;
 mod self_service;
 use super::throttle::{ClientThrottle, ThrottleSettings};
 use crate::api::error::AppError;
@@ -22,6 +23,7 @@ use crate::domain::journey::{current_step, may_visit, JourneyState, Step};
 use crate::domain::login_id::LoginId;
 use crate::domain::password::{check_new_password, PasswordOwner, PasswordPolicy, Violation};
 use crate::domain::secret::Secret;
+pub use retention::IMPORT_BATCH_SECS;
 
 /// Settings the services need; the server fills them from its configuration.
 #[derive(Debug, Clone)]
@@ -35,12 +37,20 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub lockout: LockoutPolicy,
     pub throttle: ThrottleSettings,
+    /// Forgot-password answer checks per client address (a tighter second limit on
+    /// top of the per-login-ID bucket).
+    pub answer_throttle: ThrottleSettings,
     /// Take the client's address from the last `X-Forwarded-For` entry (only behind a
     /// proxy that sets it); otherwise the TCP peer's address is used.
     pub trust_forwarded_for: bool,
     /// The SSPR asks for the password again when the last time it was typed in this
-    /// session is older than this.
+    /// session is older than this. A "set up security questions again" started under
+    /// such a sign-in lasts this long too.
     pub reauth_secs: i64,
+    /// The first-login journey must be finished this long after the sign-in with the
+    /// temporary password; then the session ends and the letter's password is typed
+    /// again. Every onboarding credential change checks it.
+    pub journey_secs: i64,
     /// Earlier passwords (besides the temporary ones) that may not be chosen again.
     pub password_history: usize,
     /// Wrong forgot-password answers allowed per login ID.
@@ -48,6 +58,14 @@ pub struct Settings {
     /// Practice mode (`server --demo`): the banner on every page, the presenter view and
     /// "Reset this practice account".
     pub practice: bool,
+    /// Audit events older than this are deleted by the retention job.
+    pub audit_retention_secs: i64,
+    /// `/metrics` on the portal's own listener answers only a request bearing this
+    /// token (none: not at all). Redacted in `Debug`.
+    pub metrics_token: Option<Secret>,
+    /// The portal's public address (`https://host/`), printed on the letters. Unset,
+    /// the letters use the address the staff member's browser asked for.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -59,11 +77,19 @@ impl Default for Settings {
             secure_cookies: false,
             lockout: LockoutPolicy::default(),
             throttle: ThrottleSettings::default(),
+            answer_throttle: ThrottleSettings {
+                per_minute: 30,
+                burst: 10,
+            },
             trust_forwarded_for: false,
             reauth_secs: 5 * 60,
+            journey_secs: 60 * 60,
             password_history: 5,
             reset_limit: ResetLimit::default(),
             practice: false,
+            audit_retention_secs: 400 * 86_400,
+            metrics_token: None,
+            public_url: None,
         }
     }
 }
@@ -107,7 +133,12 @@ pub struct ActiveSession {
     /// The cookie's token itself (the database holds only its hash): it seals what
     /// only this session may read again, like a batch of letters.
     token: Secret,
+    /// When this request loaded the session.
+    at: Timestamp,
 }
+
+/// The sealing purposes: a key for one purpose never opens another's data.
+pub(crate) const PENDING_QUESTIONS_PURPOSE: &str = "pending security questions";
 
 impl ActiveSession {
     pub fn journey(&self) -> JourneyState {
@@ -116,8 +147,38 @@ impl ActiveSession {
             temporary_password: self.account.temporary_password,
             questions_set: self.account.questions_set,
             answers_pending: self.record.pending_questions.is_some(),
-            redo_questions: self.record.redo_questions,
+            redo_questions: self.redoing(),
         }
+    }
+
+    /// "Set up security questions again" is under way and has not run out.
+    pub fn redoing(&self) -> bool {
+        self.record.redo_until.is_some_and(|until| until > self.at)
+    }
+
+    /// Seals `plain` (ChaCha20-Poly1305, random nonce first) under this session's key
+    /// for `purpose`: the database keeps only what another session, or a copy of the
+    /// database, cannot read.
+    pub fn seal(&self, purpose: &str, plain: &[u8]) -> Result<Vec<u8>, AppError> {
+        use chacha20poly1305::aead::{Aead as _, KeyInit as _};
+        use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.sealing_key(purpose)));
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let sealed = cipher
+            .encrypt(Nonce::from_slice(&nonce), plain)
+            .map_err(|_| AppError::Internal)?;
+        Ok([nonce.as_slice(), sealed.as_slice()].concat())
+    }
+
+    /// Opens what [`ActiveSession::seal`] sealed for `purpose`; `None` if it was sealed
+    /// by another session, for another purpose, or altered.
+    pub fn open(&self, purpose: &str, sealed: &[u8]) -> Option<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead as _, KeyInit as _};
+        use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+        let (nonce, sealed) = sealed.split_at_checked(12)?;
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.sealing_key(purpose)));
+        cipher.decrypt(Nonce::from_slice(nonce), sealed).ok()
     }
 
     /// A 256-bit key only this session can derive (from its cookie token).
@@ -140,12 +201,13 @@ impl ActiveSession {
         self.account.owner()
     }
 
-    /// The choices waiting for confirmation, if any.
+    /// The choices waiting for confirmation, if any (opened with this session's key).
     pub fn pending(&self) -> Option<[ChosenQuestion; QUESTION_COUNT]> {
-        self.record
-            .pending_questions
-            .as_deref()
-            .and_then(|json| serde_json::from_str(json).ok())
+        let sealed = base64::engine::general_purpose::STANDARD
+            .decode(self.record.pending_questions.as_deref()?)
+            .ok()?;
+        let json = self.open(PENDING_QUESTIONS_PURPOSE, &sealed)?;
+        serde_json::from_slice(&json).ok()
     }
 }
 
@@ -156,6 +218,10 @@ pub struct Portal {
     clock: Arc<dyn Clock>,
     settings: Settings,
     throttle: ClientThrottle,
+    answer_throttle: ClientThrottle,
+    /// One audit row per client address and minute for throttled requests: a flood is
+    /// counted in `portal_throttled_total`, not written row by row.
+    throttled_audit: ClientThrottle,
     /// Sign-ins being handled now (see [`Portal::admit_sign_in`]).
     sign_ins: std::sync::atomic::AtomicUsize,
 }
@@ -167,6 +233,13 @@ impl Drop for SignInSlot<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
+}
+
+/// What a credential change replaces (see [`Portal::require_fresh_credentials`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialChange {
+    Answers,
+    Password,
 }
 
 /// What a counted password check found.
@@ -191,6 +264,11 @@ impl Portal {
             hasher,
             clock,
             throttle: ClientThrottle::new(settings.throttle),
+            answer_throttle: ClientThrottle::new(settings.answer_throttle),
+            throttled_audit: ClientThrottle::new(ThrottleSettings {
+                per_minute: 1,
+                burst: 1,
+            }),
             settings,
             sign_ins: std::sync::atomic::AtomicUsize::new(0),
         }
@@ -229,11 +307,14 @@ impl Portal {
     }
 
     /// The session behind a cookie token, if it is alive. An idle or expired session
-    /// is deleted and the request treated as signed out. A live one is touched.
+    /// is deleted and the request treated as signed out. A live one is touched, unless
+    /// the request is `background` (the class view refreshing itself): only what a
+    /// person does keeps a session alive.
     pub async fn session(
         &self,
         token: Option<&str>,
         client: Option<&str>,
+        background: bool,
     ) -> Result<Option<ActiveSession>, AppError> {
         let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128) else {
             return Ok(None);
@@ -246,14 +327,13 @@ impl Portal {
         let idle = now - record.last_seen_at >= self.settings.idle_timeout_secs;
         let too_old = now - record.created_at >= self.settings.absolute_timeout_secs;
         if idle || too_old {
-            self.store.delete_session(&hash).await.map_err(internal)?;
-            self.audit(
-                Some(record.account_id),
-                "session_timeout",
-                client.map(str::to_string),
-                Some(if idle { "idle" } else { "absolute" }),
+            self.end_timed_out(
+                &hash,
+                &record,
+                client,
+                if idle { "idle" } else { "absolute" },
             )
-            .await;
+            .await?;
             return Ok(None);
         }
         let Some(account) = self
@@ -265,7 +345,15 @@ impl Portal {
             self.store.delete_session(&hash).await.map_err(internal)?;
             return Ok(None);
         };
-        if now > record.last_seen_at {
+        let onboarding = account.temporary_password || !account.questions_set;
+        if onboarding && now - record.reauth_at >= self.settings.journey_secs {
+            // The journey runs on the sign-in with the letter's password; it ends on its
+            // own, so an abandoned first login cannot be finished by someone else later.
+            self.end_timed_out(&hash, &record, client, "journey")
+                .await?;
+            return Ok(None);
+        }
+        if now > record.last_seen_at && !background {
             self.store
                 .touch_session(&hash, now)
                 .await
@@ -274,13 +362,86 @@ impl Portal {
         Ok(Some(ActiveSession {
             token_hash: hash,
             token: Secret::new(token),
+            at: now,
             client: client.map(str::to_string),
             account,
             record: SessionRecord {
-                last_seen_at: now,
+                last_seen_at: if background { record.last_seen_at } else { now },
                 ..record
             },
         }))
+    }
+
+    async fn end_timed_out(
+        &self,
+        hash: &[u8],
+        record: &SessionRecord,
+        client: Option<&str>,
+        why: &str,
+    ) -> Result<(), AppError> {
+        self.store.delete_session(hash).await.map_err(internal)?;
+        self.audit(
+            Some(record.account_id),
+            "session_timeout",
+            client.map(str::to_string),
+            Some(why),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Every credential change (the password or the security answers) passes here,
+    /// whichever page or server function asked for it: the password must have been
+    /// typed recently in this session. During the first-login journey that is the
+    /// sign-in with the letter's password, within `journey_secs`; after it, answers
+    /// change only within a "set up security questions again" (started under a recent
+    /// sign-in, and ending on its own) and the password only within `reauth_secs` of
+    /// typing it.
+    pub fn require_fresh_credentials(
+        &self,
+        session: &ActiveSession,
+        change: CredentialChange,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let fresh = if current_step(session.journey()) != Step::Portal {
+            session.recently_authenticated(now, self.settings.journey_secs)
+        } else {
+            match change {
+                CredentialChange::Answers => session.redoing(),
+                CredentialChange::Password => {
+                    session.recently_authenticated(now, self.settings.reauth_secs)
+                }
+            }
+        };
+        if fresh {
+            Ok(())
+        } else {
+            Err(AppError::ReauthRequired)
+        }
+    }
+
+    /// Refuses a request over a per-client limit. Every refusal is counted in
+    /// `portal_throttled_total{what}`; only the first per client and minute is audited.
+    pub(crate) async fn check_throttle(
+        &self,
+        limiter: &ClientThrottle,
+        what: &'static str,
+        client: Option<&str>,
+    ) -> Result<(), AppError> {
+        let Err(retry_after_secs) = limiter.check(client) else {
+            return Ok(());
+        };
+        metrics::counter!("portal_throttled_total", "what" => what).increment(1);
+        if self.throttled_audit.check(client).is_ok() {
+            self.audit(
+                None,
+                &format!("{what}_throttled"),
+                client.map(str::to_string),
+                Some("further refusals for this address this minute are only counted"),
+            )
+            .await;
+        }
+        Err(AppError::Throttled { retry_after_secs })
     }
 
     /// The one answer for an unknown user, a wrong password and a locked account.
@@ -302,10 +463,8 @@ impl Portal {
         password: &Secret,
         client: Option<String>,
     ) -> Result<(NewToken, Step, bool), AppError> {
-        if let Err(retry_after_secs) = self.throttle.check(client.as_deref()) {
-            self.audit(None, "sign_in_throttled", client, None).await;
-            return Err(AppError::Throttled { retry_after_secs });
-        }
+        self.check_throttle(&self.throttle, "sign_in", client.as_deref())
+            .await?;
         let _slot = self.admit_sign_in()?;
         let account = match LoginId::parse(login_id) {
             Some(id) => self
@@ -316,10 +475,22 @@ impl Portal {
             None => None,
         };
         let Some(account) = account else {
+            // The same work as a wrong password: a claim, one hash, a counted failure
+            // and an audit row, so the time taken does not say the ID is unknown.
+            let key: String = login_id.trim().to_lowercase().chars().take(128).collect();
+            let now = self.clock.now();
+            self.store
+                .claim_unknown_attempt(&key, now)
+                .await
+                .map_err(internal)?;
             self.hasher
                 .verify_dummy(password)
                 .await
                 .map_err(hash_error)?;
+            self.store
+                .unknown_attempt_failed(&key, now)
+                .await
+                .map_err(internal)?;
             self.audit(None, "sign_in_failed", client, Some("unknown login id"))
                 .await;
             return Err(self.invalid_credentials());
@@ -519,11 +690,14 @@ impl Portal {
         answers: &[String; QUESTION_COUNT],
     ) -> Result<(), AppError> {
         self.require_step(session, Step::SetupQuestions)?;
+        self.require_fresh_credentials(session, CredentialChange::Answers)?;
         let chosen = parse_choices(questions, answers, &session.owner())
             .map_err(AppError::AnswersRefused)?;
-        let json = serde_json::to_string(&chosen).map_err(|_| AppError::Internal)?;
+        let json = serde_json::to_vec(&chosen).map_err(|_| AppError::Internal)?;
+        let sealed = base64::engine::general_purpose::STANDARD
+            .encode(session.seal(PENDING_QUESTIONS_PURPOSE, &json)?);
         self.store
-            .set_pending_questions(&session.token_hash, Some(&json))
+            .set_pending_questions(&session.token_hash, Some(&sealed))
             .await
             .map_err(internal)
     }
@@ -531,6 +705,7 @@ impl Portal {
     /// Step 4: hashes the normalised answers and stores them.
     pub async fn confirm_questions(&self, session: &ActiveSession) -> Result<(), AppError> {
         self.require_step(session, Step::ConfirmQuestions)?;
+        self.require_fresh_credentials(session, CredentialChange::Answers)?;
         let chosen = session.pending().ok_or_else(|| AppError::WrongStep {
             path: Step::SetupQuestions.path().to_string(),
         })?;
@@ -570,6 +745,7 @@ impl Portal {
         confirm: &Secret,
     ) -> Result<NewToken, AppError> {
         self.require_step(session, Step::ChangePassword)?;
+        self.require_fresh_credentials(session, CredentialChange::Password)?;
         let token = self
             .replace_password(&session.account, new_password, confirm, true)
             .await?
@@ -600,6 +776,17 @@ impl Portal {
             &account.owner(),
             &self.settings.policy,
         );
+        // The browser checks a subset of the common-password list; here, the full one
+        // (kept in rule order, after the character-type rule).
+        if !violations.contains(&Violation::Common)
+            && crate::ssr::common_passwords::is_common(new_password.expose())
+        {
+            let at = violations
+                .iter()
+                .position(|v| v.rule() > crate::domain::password::RuleId::NotCommon)
+                .unwrap_or(violations.len());
+            violations.insert(at, Violation::Common);
+        }
         if violations.is_empty() && self.was_used(account, new_password).await? {
             violations.push(Violation::SameAsCurrent);
         }

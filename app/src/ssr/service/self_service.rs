@@ -4,12 +4,13 @@
 
 use rand::seq::index::sample;
 
-use super::{hash_error, internal, ActiveSession, Checked, NewToken, Portal};
+use super::{hash_error, internal, ActiveSession, Checked, CredentialChange, NewToken, Portal};
 use crate::api::error::AppError;
 use crate::api::ResetView;
 use crate::domain::answers::{normalise_answer, QuestionId, QUESTION_COUNT, QUESTION_LISTS};
 use crate::domain::journey::Step;
 use crate::domain::login_id::LoginId;
+use crate::domain::provisioning::Role;
 use crate::domain::secret::Secret;
 use crate::ssr::ports::{ChallengeRecord, HashUpgrade, ResetClaim};
 
@@ -33,10 +34,15 @@ impl Portal {
         login_id: &str,
         client: Option<String>,
     ) -> Result<NewToken, AppError> {
-        if let Err(retry_after_secs) = self.throttle.check(client.as_deref()) {
-            return Err(AppError::Throttled { retry_after_secs });
-        }
+        self.check_throttle(&self.throttle, "reset_start", client.as_deref())
+            .await?;
         let id = LoginId::parse(login_id).ok_or(AppError::InvalidLoginId)?;
+        if Role::of(&id) != Some(Role::Student) {
+            // A staff account opens a whole school's class lists and letters: answers a
+            // colleague could guess must not open it. Staff are reset by the MIMS
+            // Administrators (`server accounts reset`), as the guide says.
+            return Err(AppError::StaffResetRefused);
+        }
         let account = self
             .store
             .account_by_login(id.as_str())
@@ -57,10 +63,15 @@ impl Portal {
             )
             .await
             .map_err(internal)?;
-        if let Some(account) = &account {
-            self.audit(Some(account.id), "reset_started", client, None)
-                .await;
-        }
+        // Audited for every login ID, existing or not: both paths do the same writes,
+        // so the time taken tells nothing either.
+        self.audit(
+            account.as_ref().map(|a| a.id),
+            "reset_started",
+            client,
+            None,
+        )
+        .await;
         Ok(token)
     }
 
@@ -158,6 +169,8 @@ impl Portal {
         if challenge.verified_at.is_some() {
             return Ok(());
         }
+        self.check_throttle(&self.answer_throttle, "reset_answers", client.as_deref())
+            .await?;
         let limit = &self.settings.reset_limit;
         let hours = u32::try_from(limit.block_secs.div_euclid(3600)).unwrap_or(u32::MAX);
         let now = self.clock.now();
@@ -211,6 +224,9 @@ impl Portal {
             .reset_attempt_failed(&challenge.login_key, now, limit)
             .await
             .map_err(internal)?;
+        // The global alarm: every wrong answer, for any login ID, existing or not (an
+        // alert on its rate catches guessing spread over many IDs and addresses).
+        metrics::counter!("portal_reset_answer_failures_total").increment(1);
         self.store
             .set_challenge_slots(&hash, random_slots())
             .await
@@ -253,6 +269,9 @@ impl Portal {
             .await
             .map_err(internal)?
             .ok_or(AppError::ResetEnded)?;
+        if account.role != Role::Student {
+            return Err(AppError::StaffResetRefused);
+        }
         self.replace_password(&account, new_password, confirm, false)
             .await?;
         self.store.delete_challenge(&hash).await.map_err(internal)?;
@@ -314,12 +333,22 @@ impl Portal {
     }
 
     /// "Set up security questions again": the onboarding set-up and confirm screens
-    /// open for this session.
+    /// open for this session, for `reauth_secs` (it needs a recent sign-in to start,
+    /// and ends on its own, when saved, or when cancelled).
     pub async fn start_redo_questions(&self, session: &ActiveSession) -> Result<(), AppError> {
         self.require_step(session, Step::SsprHome)?;
         self.require_recent_sign_in(session)?;
+        let until = self.clock.now() + self.settings.reauth_secs;
         self.store
-            .set_redo_questions(&session.token_hash, true)
+            .set_redo_questions(&session.token_hash, Some(until))
+            .await
+            .map_err(internal)
+    }
+
+    /// "Cancel" on a redo: the set-up screens close and the pending choices go.
+    pub async fn cancel_redo_questions(&self, session: &ActiveSession) -> Result<(), AppError> {
+        self.store
+            .set_redo_questions(&session.token_hash, None)
             .await
             .map_err(internal)
     }
@@ -334,7 +363,7 @@ impl Portal {
         confirm: &Secret,
     ) -> Result<NewToken, AppError> {
         self.require_step(session, Step::SsprPassword)?;
-        self.require_recent_sign_in(session)?;
+        self.require_fresh_credentials(session, CredentialChange::Password)?;
         let account = &session.account;
         match self
             .check_counted(account, current, session.client.clone())
