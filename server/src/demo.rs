@@ -77,6 +77,7 @@ pub async fn seed(portal: &Portal) -> Result<usize, DemoError> {
                     school_code: Some(DEMO_SCHOOL.0.to_string()),
                     class_name: (role == Role::Student).then(|| DEMO_CLASS.to_string()),
                     // The demo's generic password does not expire.
+                    register_no: None,
                     temporary_expires_at: None,
                 },
                 now,

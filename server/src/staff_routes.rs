@@ -100,6 +100,7 @@ pub async fn letters_csv(
                 full_name: l.full_name,
                 class: l.class,
                 login_id: None,
+                register_no: None,
             },
             outcome: RowOutcome::Create {
                 login_id: l.login_id,

@@ -78,6 +78,7 @@ fn student(login: &str, name: &str) -> NewAccount {
         role: Role::Student,
         school_code: None,
         class_name: None,
+        register_no: None,
         temporary_expires_at: None,
     }
 }
@@ -520,11 +521,34 @@ async fn schools_students_and_prefixes(store: Arc<dyn Store>) {
         .expect("none")
         .is_empty());
     let found = store
-        .find_student("DEMO", "5C", "Allen Tan")
+        .find_student("DEMO", "5C", "Allen Tan", None)
         .await
         .expect("find")
         .expect("found");
     assert_eq!(found.login_id, "allen_tan1@students.edu.sg");
+    // Namesakes in one class, told apart by their register numbers.
+    for (login, register) in [
+        ("tan_wei_ling@students.edu.sg", "12"),
+        ("tan_wei_ling1@students.edu.sg", "27"),
+    ] {
+        let mut account = student(login, "Tan Wei Ling");
+        account.school_code = Some("DEMO".into());
+        account.class_name = Some("5D".into());
+        account.register_no = Some(register.into());
+        store.insert_account(account, T0).await.expect("insert");
+    }
+    for (register, login) in [
+        (Some("27"), Some("tan_wei_ling1@students.edu.sg")),
+        (Some("12"), Some("tan_wei_ling@students.edu.sg")),
+        (Some("3"), None),
+        (None, Some("tan_wei_ling@students.edu.sg")),
+    ] {
+        let found = store
+            .find_student("DEMO", "5D", "Tan Wei Ling", register)
+            .await
+            .expect("find");
+        assert_eq!(found.map(|a| a.login_id).as_deref(), login, "{register:?}");
+    }
     assert_eq!(
         store
             .students("DEMO", Some("5B"))
@@ -535,7 +559,7 @@ async fn schools_students_and_prefixes(store: Arc<dyn Store>) {
     );
     assert_eq!(
         store.students("DEMO", None).await.expect("students").len(),
-        3
+        5
     );
     assert!(store
         .students("OTHER", None)

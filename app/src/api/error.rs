@@ -132,6 +132,8 @@ pub enum InputProblem {
     ClassEmpty,
     #[error("the class must be at most {max} letters, digits, spaces or - / .")]
     ClassInvalid { max: usize },
+    #[error("the register number must be at most {max} letters, digits or -")]
+    RegisterInvalid { max: usize },
     #[error("the login ID column does not hold a student login ID (…@students.edu.sg)")]
     NotAStudentLoginId,
     #[error("the login ID is already in use")]

@@ -83,10 +83,12 @@ fn contains(needle: &[u8]) -> bool {
     false
 }
 
-/// Whether `password` is in the full list, compared lower-cased as the password rule
-/// compares (`password.to_lowercase()`).
+/// Whether `password` is in the full list or among the expected passwords the
+/// browser checks too, compared lower-cased as the password rule compares
+/// (`password.to_lowercase()`).
 pub fn is_common(password: &str) -> bool {
-    contains(password.to_lowercase().as_bytes())
+    let lower = password.to_lowercase();
+    contains(lower.as_bytes()) || crate::domain::password::is_expected(&lower)
 }
 
 /// How many entries the list holds.

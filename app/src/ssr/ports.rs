@@ -116,6 +116,8 @@ pub struct NewAccount {
     pub role: Role,
     pub school_code: Option<String>,
     pub class_name: Option<String>,
+    /// The school's register (index) number within the class, if the list gave one.
+    pub register_no: Option<String>,
     pub temporary_expires_at: Option<Timestamp>,
 }
 
@@ -274,12 +276,14 @@ pub trait Store: Send + Sync + 'static {
     async fn school_name(&self, code: &str) -> Result<Option<String>, StoreError>;
     /// Those of `login_ids` that exist (to pick the next free suffix).
     async fn existing_login_ids(&self, login_ids: &[String]) -> Result<Vec<String>, StoreError>;
-    /// A student of `school` with exactly this class and full name (re-imports).
+    /// A student of `school` with exactly this class and full name (re-imports) and,
+    /// when given, this register number.
     async fn find_student(
         &self,
         school: &str,
         class: &str,
         full_name: &str,
+        register_no: Option<&str>,
     ) -> Result<Option<Account>, StoreError>;
     /// A new temporary password from staff: the old hash goes to the history, the
     /// journey starts again, every session ends and any lockout is lifted.

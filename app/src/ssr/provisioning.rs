@@ -30,6 +30,9 @@ pub struct ImportRow {
     pub full_name: String,
     pub class: String,
     pub login_id: Option<String>,
+    /// The school's register (index) number, optional: it tells apart two students of
+    /// the same name in one class.
+    pub register_no: Option<String>,
 }
 
 /// What importing a row will do (the preview) or did (the report).
@@ -46,7 +49,8 @@ pub enum RowOutcome {
     Exists {
         login_id: String,
     },
-    /// The same name and class appear earlier in the file.
+    /// The same name and class (and register number, if any) appear earlier in the
+    /// file.
     Duplicate {
         of_line: usize,
     },
@@ -73,7 +77,7 @@ pub enum FileProblem {
 }
 
 /// Reads a class list: a header with `full_name` and `class` (any order, any case, an
-/// optional `login_id`), then one student per row.
+/// optional `login_id` and `register_no`), then one student per row.
 pub fn parse_class_list(bytes: &[u8]) -> Result<Vec<ImportRow>, FileProblem> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -106,6 +110,7 @@ pub fn parse_class_list(bytes: &[u8]) -> Result<Vec<ImportRow>, FileProblem> {
     let name_at = column("full_name").ok_or(FileProblem::MissingColumn("full_name"))?;
     let class_at = column("class").ok_or(FileProblem::MissingColumn("class"))?;
     let login_at = column("login_id");
+    let register_at = REGISTER_COLUMNS.iter().find_map(|name| column(name));
     let mut rows = Vec::new();
     // The line a record starts on, counted from its byte offset (blank lines included).
     let line_at = |position: Option<&csv::Position>| {
@@ -144,6 +149,7 @@ pub fn parse_class_list(bytes: &[u8]) -> Result<Vec<ImportRow>, FileProblem> {
             full_name: field(name_at),
             class: field(class_at),
             login_id: login_at.map(field).filter(|l| !l.is_empty()),
+            register_no: register_at.map(field).filter(|r| !r.is_empty()),
         });
     }
     if rows.is_empty() {
@@ -151,6 +157,12 @@ pub fn parse_class_list(bytes: &[u8]) -> Result<Vec<ImportRow>, FileProblem> {
     }
     Ok(rows)
 }
+
+/// Header names accepted for the register (index) number column.
+pub const REGISTER_COLUMNS: [&str; 4] =
+    ["register_no", "register_number", "index_no", "index_number"];
+/// A register number: up to this many letters, digits or `-`.
+pub const MAX_REGISTER_CHARS: usize = 12;
 
 /// A cell a spreadsheet would run as a formula.
 fn looks_like_formula(value: &str) -> bool {
@@ -189,6 +201,16 @@ fn row_problem(row: &ImportRow) -> Option<InputProblem> {
         return Some(InputProblem::ClassInvalid {
             max: MAX_CLASS_CHARS,
         });
+    }
+    if let Some(register) = &row.register_no {
+        if register.chars().count() > MAX_REGISTER_CHARS
+            || !register.chars().all(|c| c.is_alphanumeric() || c == '-')
+            || looks_like_formula(register)
+        {
+            return Some(InputProblem::RegisterInvalid {
+                max: MAX_REGISTER_CHARS,
+            });
+        }
     }
     if let Some(login) = &row.login_id {
         match LoginId::parse(login) {
@@ -268,6 +290,15 @@ pub fn report_csv(lines: &[ReportLine]) -> String {
         .unwrap_or_default()
 }
 
+/// What tells two rows apart: the name, the class and the register number.
+fn row_key(row: &ImportRow) -> (String, String, Option<String>) {
+    (
+        row.full_name.clone(),
+        row.class.clone(),
+        row.register_no.clone(),
+    )
+}
+
 fn random_temporary_password() -> Secret {
     let mut rng = rand::rngs::OsRng;
     Secret::new(temporary_password(|len| rng.gen_range(0..len)))
@@ -307,17 +338,22 @@ impl Portal {
         school: &str,
         rows: &[ImportRow],
     ) -> Result<Vec<(ImportRow, RowOutcome)>, AppError> {
-        let mut seen: HashMap<(String, String), usize> = HashMap::new();
+        let mut seen: HashMap<(String, String, Option<String>), usize> = HashMap::new();
         let mut taken: HashSet<String> = HashSet::new();
         let mut plan = Vec::with_capacity(rows.len());
         for row in rows {
             let outcome = if let Some(reason) = row_problem(row) {
                 RowOutcome::Error { reason }
-            } else if let Some(first) = seen.get(&(row.full_name.clone(), row.class.clone())) {
+            } else if let Some(first) = seen.get(&row_key(row)) {
                 RowOutcome::Duplicate { of_line: *first }
             } else if let Some(existing) = self
                 .store()
-                .find_student(school, &row.class, &row.full_name)
+                .find_student(
+                    school,
+                    &row.class,
+                    &row.full_name,
+                    row.register_no.as_deref(),
+                )
                 .await
                 .map_err(internal)?
             {
@@ -327,8 +363,7 @@ impl Portal {
             } else {
                 self.plan_login_id(row, &mut taken).await?
             };
-            seen.entry((row.full_name.clone(), row.class.clone()))
-                .or_insert(row.line);
+            seen.entry(row_key(row)).or_insert(row.line);
             plan.push((row.clone(), outcome));
         }
         Ok(plan)
@@ -451,6 +486,7 @@ impl Portal {
                 role: Role::Student,
                 school_code: Some(school.to_string()),
                 class_name: Some(row.class.clone()),
+                register_no: row.register_no.clone(),
                 temporary_expires_at: Some(now + TEMPORARY_DAYS * 86_400),
             });
             report.push(ReportLine {
@@ -540,6 +576,7 @@ impl Portal {
                     role,
                     school_code: Some(school.to_string()),
                     class_name: None,
+                    register_no: None,
                     temporary_expires_at: Some(now + TEMPORARY_DAYS * 86_400),
                 },
                 now,
@@ -621,6 +658,7 @@ mod tests {
             full_name: name.into(),
             class: class.into(),
             login_id: None,
+            register_no: None,
         };
         assert_eq!(
             row_problem(&row("=cmd()", "5B")),
@@ -646,6 +684,7 @@ mod tests {
                 full_name: "=HYPERLINK(\"x\")".into(),
                 class: "5B".into(),
                 login_id: None,
+                register_no: None,
             },
             outcome: RowOutcome::Error {
                 reason: InputProblem::Formula,

@@ -231,6 +231,7 @@ impl Portal {
             full_name: full_name.trim().to_string(),
             class: class.trim().to_string(),
             login_id: None,
+            register_no: None,
         };
         let report = match self
             .import_class_list(&scope.school, &[row], None, &scope.staff.login_id)
@@ -328,9 +329,18 @@ impl Portal {
                             ("create", Some(login_id), None)
                         }
                         RowOutcome::Exists { login_id } => ("exists", Some(login_id), None),
-                        RowOutcome::Duplicate { of_line } => {
-                            ("duplicate", None, Some(format!("same as line {of_line}")))
-                        }
+                        RowOutcome::Duplicate { of_line } => (
+                            "duplicate",
+                            None,
+                            Some(if row.register_no.is_some() {
+                                format!("same as line {of_line}")
+                            } else {
+                                format!(
+                                    "same name and class as line {of_line}: if they are two \
+                                     students, add a register_no column to tell them apart"
+                                )
+                            }),
+                        ),
                         RowOutcome::Error { reason } => ("error", None, Some(reason.to_string())),
                     };
                     PreviewRow {

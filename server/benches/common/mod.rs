@@ -221,6 +221,7 @@ pub async fn add_accounts(portal: &Portal, count: usize) {
                     role: Role::Student,
                     school_code: Some(BENCH_SCHOOL.to_string()),
                     class_name: Some("1A".to_string()),
+                    register_no: None,
                     temporary_expires_at: None,
                 },
                 now,

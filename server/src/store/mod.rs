@@ -102,8 +102,8 @@ macro_rules! shared_sql {
         for account in accounts {
             let row = sqlx::query(
                 "INSERT INTO accounts (login_id, full_name, password_hash, password_temporary, \
-                 created_at, role, school_code, class_name, temporary_expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                 created_at, role, school_code, class_name, temporary_expires_at, register_no) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             )
             .bind(&account.login_id)
             .bind(&account.full_name)
@@ -114,6 +114,7 @@ macro_rules! shared_sql {
             .bind(&account.school_code)
             .bind(&account.class_name)
             .bind(account.temporary_expires_at)
+            .bind(&account.register_no)
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
@@ -164,6 +165,24 @@ macro_rules! shared_sql {
             Some(row) => row.try_get("failed_count").map_err(db_error),
             None => Ok(0),
         }
+    }};
+    // A student already in a class: by name, and by register number when given.
+    (find_student, $pool:expr, $school:expr, $class:expr, $full_name:expr, $register:expr) => {{
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.role = 'student' \
+             AND a.school_code = $1 AND a.class_name = $2 AND a.full_name = $3 \
+             AND ($4 IS NULL OR a.register_no = $4) ORDER BY a.id LIMIT 1"
+        );
+        let register: Option<&str> = $register;
+        let row = sqlx::query(&sql)
+            .bind($school)
+            .bind($class)
+            .bind($full_name)
+            .bind(register)
+            .fetch_optional($pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(account_from_row).transpose()
     }};
     // Readiness: the database answers.
     (ping, $pool:expr) => {{

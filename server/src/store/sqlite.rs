@@ -174,8 +174,8 @@ impl Store for SqliteStore {
     ) -> Result<AccountId, StoreError> {
         let row = sqlx::query(
             "INSERT INTO accounts (login_id, full_name, password_hash, password_temporary, created_at, \
-             role, school_code, class_name, temporary_expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             role, school_code, class_name, temporary_expires_at, register_no) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&account.login_id)
         .bind(&account.full_name)
@@ -186,6 +186,7 @@ impl Store for SqliteStore {
         .bind(&account.school_code)
         .bind(&account.class_name)
         .bind(account.temporary_expires_at)
+        .bind(&account.register_no)
         .fetch_one(&self.pool)
         .await
         .map_err(db_error)?;
@@ -236,19 +237,16 @@ impl Store for SqliteStore {
         school: &str,
         class: &str,
         full_name: &str,
+        register_no: Option<&str>,
     ) -> Result<Option<Account>, StoreError> {
-        let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.role = 'student' \
-             AND a.school_code = ? AND a.class_name = ? AND a.full_name = ?"
-        );
-        let row = sqlx::query(&sql)
-            .bind(school)
-            .bind(class)
-            .bind(full_name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error)?;
-        row.as_ref().map(account_from_row).transpose()
+        shared_sql!(
+            find_student,
+            &self.pool,
+            school,
+            class,
+            full_name,
+            register_no
+        )
     }
 
     async fn reset_to_temporary(

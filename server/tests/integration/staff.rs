@@ -889,3 +889,91 @@ async fn letters_print_the_public_address_not_the_request_host() {
     assert!(page.contains("https://portal.school.example/"), "{page}");
     assert!(!page.contains("evil.example"), "{page}");
 }
+
+/// Two students of the same name in one class (Tan Wei Ling, twice) are told apart by
+/// the register number; without one, the preview says how to tell them apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namesakes_in_one_class_are_told_apart_by_their_register_numbers() {
+    let app = spawn_app().await;
+    onboard(&app, &app.client, TEACHER).await;
+    let preview_of = |body: &'static [u8]| {
+        let app = &app;
+        async move {
+            let form = reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(body.to_vec()).file_name("class.csv"),
+            );
+            let response = app
+                .client
+                .post(format!("{}/staff/upload", app.base))
+                .multipart(form)
+                .send()
+                .await
+                .expect("upload");
+            let batch = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .trim_start_matches("/staff/import?batch=")
+                .to_string();
+            let preview = app
+                .call("import_preview", &[("batch", &batch)])
+                .await
+                .json();
+            (batch, preview)
+        }
+    };
+    // Without register numbers the second row is a duplicate, and the note says why.
+    let (_, preview) =
+        preview_of(b"full_name,class\nTan Wei Ling,P5 Courage\nTan Wei Ling,P5 Courage\n").await;
+    assert_eq!(preview["rows"][1]["status"], "duplicate", "{preview}");
+    assert!(
+        preview["rows"][1]["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("add a register_no column"),
+        "{preview}"
+    );
+    // With them, both are created, each with a login ID of their own.
+    let twins: &[u8] =
+        b"full_name,class,register_no\nTan Wei Ling,P5 Courage,12\nTan Wei Ling,P5 Courage,27\n";
+    let (batch, preview) = preview_of(twins).await;
+    let statuses: Vec<&str> = preview["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(statuses, ["create", "create"], "{preview}");
+    let committed = app.call("import_commit", &[("batch", &batch)]).await;
+    assert_eq!(committed.status, StatusCode::OK, "{}", committed.body);
+    let ids: Vec<String> = sqlx::query(
+        "SELECT login_id FROM accounts WHERE full_name = 'Tan Wei Ling' ORDER BY register_no",
+    )
+    .fetch_all(&app.pool().await)
+    .await
+    .expect("accounts")
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
+    assert_eq!(
+        ids,
+        [
+            "tan_wei_ling@students.edu.sg",
+            "tan_wei_ling1@students.edu.sg"
+        ]
+    );
+    // The same file again: both exist, nothing is created twice.
+    let (_, again) = preview_of(twins).await;
+    let statuses: Vec<&str> = again["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["status"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(statuses, ["exists", "exists"], "{again}");
+    // A register number that could be a formula or is too long is an error.
+    let (_, bad) = preview_of(b"full_name,class,register_no\nBen Lim,P5 Courage,=1+1\n").await;
+    assert_eq!(bad["rows"][0]["status"], "error", "{bad}");
+}
