@@ -137,6 +137,20 @@ test("a student resets a forgotten password with two security questions", async 
   await shot(page, project, "24-portal-after-reset");
 });
 
+test("a teacher's forgotten password is sent to the administrators, not to questions", async ({ page }, info) => {
+  const project = info.project.name;
+  const js = project === "js";
+  await page.goto("/forgot-password");
+  await hydrated(page, js);
+  await page.getByLabel("User Name").fill("tan_mei_hua@schools.gov.sg");
+  await page.getByRole("button", { name: "Next" }).click();
+  await expect(page).toHaveURL(/\/forgot-password(\?|$)/);
+  await expect(page.getByText("Staff accounts are not reset with security questions.")).toBeVisible();
+  await expect(page.locator("input[name^=answer]")).toHaveCount(0);
+  await hydrated(page, js);
+  await shot(page, project, "25-forgot-password-staff");
+});
+
 test("a student changes the password and sets up the questions again in the SSPR", async ({ page }, info) => {
   const project = info.project.name;
   const js = project === "js";
