@@ -7,7 +7,7 @@
 //! 0.95–1.05.
 //!
 //! Run: `cargo bench -p server --bench sign_in_timing` (BENCH_SAMPLES=n to change the
-//! number of samples per case; default 60). Uses the production argon2 cost.
+//! number of samples per case; default 150). Uses the production argon2 cost.
 
 mod common;
 
@@ -75,7 +75,7 @@ async fn main() {
     let samples: usize = std::env::var("BENCH_SAMPLES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(60)
+        .unwrap_or(150)
         .max(5);
     let dir = tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()));
     let url = format!("sqlite:{}", dir.path().join("bench.db").display());

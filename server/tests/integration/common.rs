@@ -240,6 +240,19 @@ impl TestApp {
         assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
     }
 
+    /// The Prometheus text of `/metrics`, with the test servers' token.
+    pub async fn metrics(&self) -> String {
+        new_client()
+            .get(format!("{}/metrics", self.base))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     pub async fn pool(&self) -> sqlx::SqlitePool {
         sqlx::SqlitePool::connect(&self.database_url)
             .await

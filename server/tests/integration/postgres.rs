@@ -209,15 +209,7 @@ async fn metrics_count_the_security_events_and_the_hash_queue() {
         let refused = request.send().await.expect("metrics");
         assert_eq!(refused.status(), StatusCode::NOT_FOUND, "{token:?}");
     }
-    let text = new_client()
-        .get(format!("{}/metrics", app.base))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("body");
+    let text = app.metrics().await;
     // On the operations address (PORTAL_OPS_ADDR) no token is needed.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

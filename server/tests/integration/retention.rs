@@ -76,16 +76,7 @@ async fn a_flood_of_sign_ins_and_resets_leaves_the_tables_bounded() {
         passed + throttle_rows,
         "audit rows for a flood of 5,000 of which {passed} got through"
     );
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     let counted: f64 = metrics
         .lines()
         .find(|l| l.starts_with("portal_throttled_total{what=\"sign_in\"}"))

@@ -889,15 +889,7 @@ async fn answer_checks_are_throttled_per_client_address() {
         .get(0);
     assert_eq!(limits, 3, "throttled checks claim nothing");
     // The alarm counts every wrong answer, for any login ID.
-    let metrics = new_client()
-        .get(format!("{}/metrics", app.base))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .lines()

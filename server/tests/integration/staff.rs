@@ -660,33 +660,43 @@ async fn a_teacher_sees_the_class_resets_unlocks_and_clears_for_their_school_onl
     assert_eq!(search, serde_json::json!([]));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_teacher_uploads_previews_and_imports_a_class_list() {
-    let app = spawn_app().await;
-    onboard(&app, &app.client, TEACHER).await;
-    let upload = |body: &'static [u8]| {
-        let form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(body.to_vec()).file_name("class.csv"),
-        );
-        app.client
-            .post(format!("{}/staff/upload", app.base))
-            .multipart(form)
-            .send()
-    };
-    let before = count_accounts(&app).await;
-    let response =
-        upload(b"full_name,class\nAisha Rahman,P5 Courage\nBen Lim,P5 Courage\n=2+2,P5 Courage\n")
-            .await
-            .expect("upload");
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let at = response
+/// Uploads a class list as the signed-in teacher's browser does.
+async fn upload(app: &TestApp, body: &[u8]) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(body.to_vec()).file_name("class.csv"),
+    );
+    app.client
+        .post(format!("{}/staff/upload", app.base))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload")
+}
+
+/// The batch an upload was kept as (from its redirect to the preview).
+fn batch_of(response: &reqwest::Response) -> String {
+    response
         .headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
-        .to_string();
-    let batch = at.trim_start_matches("/staff/import?batch=").to_string();
+        .trim_start_matches("/staff/import?batch=")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teacher_uploads_previews_and_imports_a_class_list() {
+    let app = spawn_app().await;
+    onboard(&app, &app.client, TEACHER).await;
+    let before = count_accounts(&app).await;
+    let response = upload(
+        &app,
+        b"full_name,class\nAisha Rahman,P5 Courage\nBen Lim,P5 Courage\n=2+2,P5 Courage\n",
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let batch = batch_of(&response);
     let preview = app
         .call("import_preview", &[("batch", &batch)])
         .await
@@ -707,16 +717,12 @@ async fn a_teacher_uploads_previews_and_imports_a_class_list() {
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(count_accounts(&app).await, before);
 
-    let response = upload(b"full_name,class\nAisha Rahman,P5 Courage\nBen Lim,P5 Courage\n")
-        .await
-        .expect("upload");
-    let at = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let batch = at.trim_start_matches("/staff/import?batch=").to_string();
+    let response = upload(
+        &app,
+        b"full_name,class\nAisha Rahman,P5 Courage\nBen Lim,P5 Courage\n",
+    )
+    .await;
+    let batch = batch_of(&response);
     let committed = app.call("import_commit", &[("batch", &batch)]).await;
     assert_eq!(committed.status, StatusCode::OK, "{}", committed.body);
     assert_eq!(count_accounts(&app).await, before + 2);
@@ -728,14 +734,8 @@ async fn a_teacher_uploads_previews_and_imports_a_class_list() {
     let letters = app.call("letters", &[("id", &letters_id)]).await.json();
     assert_eq!(letters["letters"].as_array().map(Vec::len), Some(2));
     // A malformed file is shown as such and writes nothing.
-    let response = upload(b"name;klasse\nx;y\n").await.expect("upload");
-    let at = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let batch = at.trim_start_matches("/staff/import?batch=").to_string();
+    let response = upload(&app, b"name;klasse\nx;y\n").await;
+    let batch = batch_of(&response);
     let preview = app
         .call("import_preview", &[("batch", &batch)])
         .await
@@ -899,24 +899,7 @@ async fn namesakes_in_one_class_are_told_apart_by_their_register_numbers() {
     let preview_of = |body: &'static [u8]| {
         let app = &app;
         async move {
-            let form = reqwest::multipart::Form::new().part(
-                "file",
-                reqwest::multipart::Part::bytes(body.to_vec()).file_name("class.csv"),
-            );
-            let response = app
-                .client
-                .post(format!("{}/staff/upload", app.base))
-                .multipart(form)
-                .send()
-                .await
-                .expect("upload");
-            let batch = response
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .trim_start_matches("/staff/import?batch=")
-                .to_string();
+            let batch = batch_of(&upload(app, body).await);
             let preview = app
                 .call("import_preview", &[("batch", &batch)])
                 .await
