@@ -231,7 +231,7 @@ pub struct Config {
 
     /// `/metrics` on the portal's own address answers only `Authorization: Bearer
     /// TOKEN` (at least 16 characters); unset, it is served only on `--ops-addr`.
-    #[arg(long, env = "PORTAL_METRICS_TOKEN", value_parser = parse_token)]
+    #[arg(long, env = "PORTAL_METRICS_TOKEN", hide_env_values = true, value_parser = parse_token)]
     pub metrics_token: Option<app::domain::secret::Secret>,
 
     /// A second address for `/healthz`, `/readyz` and `/metrics` without a token (the
@@ -258,6 +258,21 @@ pub struct Config {
 }
 
 impl Config {
+    /// Refuses a malformed secret setting without printing it.
+    pub fn check_secrets(&self) -> Result<(), String> {
+        if let Some(token) = &self.metrics_token {
+            let token = token.expose();
+            if token.chars().count() < 16 || !token.chars().all(|c| c.is_ascii_graphic()) {
+                return Err(
+                    "PORTAL_METRICS_TOKEN (--metrics-token) must be at least 16 \
+                            visible ASCII characters, without spaces"
+                        .into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
     pub fn hash_cost(&self) -> HashCost {
         HashCost {
             memory_kib: self.argon2_memory_kib,
@@ -316,12 +331,10 @@ impl Config {
     }
 }
 
+/// Taken as it is here (a refusal from the argument parser would print the value);
+/// checked by [`Config::check_secrets`] with a message that does not repeat it.
 fn parse_token(value: &str) -> Result<app::domain::secret::Secret, String> {
-    if value.chars().count() >= 16 && value.chars().all(|c| c.is_ascii_graphic()) {
-        Ok(app::domain::secret::Secret::new(value))
-    } else {
-        Err("the metrics token must be at least 16 visible ASCII characters".into())
-    }
+    Ok(app::domain::secret::Secret::new(value))
 }
 
 /// `http(s)://host[:port][/]`, normalised to end in `/`: no path, query or user info.

@@ -110,6 +110,7 @@ where
 
 async fn run(cli: Cli) -> Result<(), String> {
     let mut config = cli.config;
+    config.check_secrets()?;
     config.practice = cli.demo;
     let portal = server::build_portal(&config, config.hash_cost(), Arc::new(SystemClock))
         .await

@@ -521,9 +521,11 @@ async fn schools_students_and_prefixes(store: Arc<dyn Store>) {
         .expect("none")
         .is_empty());
     let found = store
-        .find_student("DEMO", "5C", "Allen Tan", None)
+        .students_named("DEMO", "5C", "Allen Tan", None)
         .await
         .expect("find")
+        .into_iter()
+        .next()
         .expect("found");
     assert_eq!(found.login_id, "allen_tan1@students.edu.sg");
     // Namesakes in one class, told apart by their register numbers.
@@ -544,11 +546,24 @@ async fn schools_students_and_prefixes(store: Arc<dyn Store>) {
         (None, Some("tan_wei_ling@students.edu.sg")),
     ] {
         let found = store
-            .find_student("DEMO", "5D", "Tan Wei Ling", register)
+            .students_named("DEMO", "5D", "Tan Wei Ling", register)
             .await
             .expect("find");
-        assert_eq!(found.map(|a| a.login_id).as_deref(), login, "{register:?}");
+        assert_eq!(
+            found.first().map(|a| a.login_id.as_str()),
+            login,
+            "{register:?}"
+        );
     }
+    // Imported earlier without a register number: matches any number, after the exact.
+    assert_eq!(
+        store
+            .students_named("DEMO", "5C", "Allen Tan", Some("9"))
+            .await
+            .expect("find")
+            .len(),
+        1
+    );
     assert_eq!(
         store
             .students("DEMO", Some("5B"))
@@ -867,6 +882,8 @@ async fn a_purge_deletes_what_expired_and_keeps_what_is_live(store: Arc<dyn Stor
         .save_import_batch("DEMO", id, b"new", T0 + 900)
         .await
         .expect("batch");
+    // A login ID still blocked keeps its bucket, however old.
+    block_login_key(&store, "blocked@students.edu.sg", T0).await;
     store
         .claim_unknown_attempt("gone@students.edu.sg", T0)
         .await
@@ -923,6 +940,13 @@ async fn a_purge_deletes_what_expired_and_keeps_what_is_live(store: Arc<dyn Stor
     );
     assert!(store.session(&[2; 32]).await.expect("s").is_some());
     assert!(store.session(&[1; 32]).await.expect("s").is_none());
+    assert!(matches!(
+        store
+            .claim_reset_attempt("blocked@students.edu.sg", now, &ResetLimit::default())
+            .await
+            .expect("claim"),
+        ResetClaim::Blocked { .. }
+    ));
     assert!(store.challenge(&[4; 32]).await.expect("c").is_some());
     assert!(store
         .letters(new_letters, id, now)
@@ -971,4 +995,26 @@ async fn unknown_login_ids_are_claimed_and_counted(store: Arc<dyn Store>) {
             .expect("failed"),
         1
     );
+}
+
+/// Fills `key`'s answer bucket at `at` until it blocks (for a day by default).
+async fn block_login_key(store: &Arc<dyn Store>, key: &str, at: i64) {
+    let limit = ResetLimit::default();
+    for _ in 0..limit.max_failures {
+        store
+            .claim_reset_attempt(key, at, &limit)
+            .await
+            .expect("claim");
+        store
+            .reset_attempt_failed(key, at, &limit)
+            .await
+            .expect("failed");
+    }
+    assert!(matches!(
+        store
+            .claim_reset_attempt(key, at, &limit)
+            .await
+            .expect("claim"),
+        ResetClaim::Blocked { .. }
+    ));
 }

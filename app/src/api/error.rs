@@ -113,6 +113,13 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// The longest full name a class list may hold.
+pub const MAX_NAME_CHARS: usize = 100;
+/// The longest class name.
+pub const MAX_CLASS_CHARS: usize = 20;
+/// The longest register number (letters, digits or `-`).
+pub const MAX_REGISTER_CHARS: usize = 12;
+
 /// Why a staff form's input, or a row of a class list, cannot be used. Each is a fixed
 /// text (English for now, like the staff screens), never text taken from the request:
 /// a refusal travels back to the page in the address, where anyone could write it.
@@ -120,8 +127,8 @@ impl FromServerFnError for AppError {
 pub enum InputProblem {
     #[error("the full name is empty")]
     NameEmpty,
-    #[error("the full name is longer than {max} characters")]
-    NameTooLong { max: usize },
+    #[error("the full name is longer than {} characters", MAX_NAME_CHARS)]
+    NameTooLong,
     #[error("looks like a spreadsheet formula (starts with = + - or @)")]
     Formula,
     #[error("the full name contains control characters")]
@@ -130,10 +137,16 @@ pub enum InputProblem {
     NoLoginLetters,
     #[error("the class is empty")]
     ClassEmpty,
-    #[error("the class must be at most {max} letters, digits, spaces or - / .")]
-    ClassInvalid { max: usize },
-    #[error("the register number must be at most {max} letters, digits or -")]
-    RegisterInvalid { max: usize },
+    #[error(
+        "the class must be at most {} letters, digits, spaces or - / .",
+        MAX_CLASS_CHARS
+    )]
+    ClassInvalid,
+    #[error(
+        "the register number must be at most {} letters, digits or -",
+        MAX_REGISTER_CHARS
+    )]
+    RegisterInvalid,
     #[error("the login ID column does not hold a student login ID (…@students.edu.sg)")]
     NotAStudentLoginId,
     #[error("the login ID is already in use")]

@@ -16,9 +16,12 @@ use crate::i18n::*;
 /// one-minute cookie (never in the address: see
 /// `api::server::keep_refusal_off_the_address`). A page loaded again later shows no
 /// refusal.
+///
+/// The address only ever says "refused": a list of rules in it (a crafted address could
+/// put words of its own in "the part of the name found") is never shown.
 pub fn password_refusal(value: Option<Result<(), AppError>>) -> Option<Vec<Violation>> {
     match value {
-        Some(Err(AppError::PasswordRefused(list))) if list.is_empty() => {
+        Some(Err(AppError::PasswordRefused(_))) => {
             #[cfg(feature = "ssr")]
             {
                 crate::api::server::take_refusal()
@@ -26,7 +29,6 @@ pub fn password_refusal(value: Option<Result<(), AppError>>) -> Option<Vec<Viola
             #[cfg(not(feature = "ssr"))]
             None
         }
-        Some(Err(AppError::PasswordRefused(list))) => Some(list),
         _ => None,
     }
 }

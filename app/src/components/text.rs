@@ -5,6 +5,14 @@ use crate::api::error::AppError;
 use crate::domain::answers::{AnswerProblem, QuestionId};
 use crate::i18n::*;
 
+// An error may come back to a page through the address (`__err`), where anyone can
+// write it: its numbers are shown only within what the settings allow (the lockout, the
+// throttle and the reset block are validated by the configuration to these ranges).
+const MAX_ATTEMPTS_SHOWN: u32 = 100;
+const MAX_MINUTES_SHOWN: u32 = 7 * 24 * 60;
+const MAX_SECONDS_SHOWN: u32 = 3600;
+const MAX_HOURS_SHOWN: u32 = 30 * 24;
+
 pub fn question_text(locale: Locale, question: QuestionId) -> &'static str {
     match question {
         QuestionId::Food => td_string!(locale, questions.food),
@@ -57,11 +65,15 @@ pub fn error_text(locale: Locale, error: &AppError) -> String {
         } => td_string!(
             locale,
             sign_in.invalid,
-            attempts = *max_failures,
-            minutes = *lock_minutes
+            attempts = (*max_failures).clamp(1, MAX_ATTEMPTS_SHOWN),
+            minutes = (*lock_minutes).min(MAX_MINUTES_SHOWN)
         ),
         AppError::Throttled { retry_after_secs } => {
-            td_string!(locale, errors.throttled, seconds = *retry_after_secs)
+            td_string!(
+                locale,
+                errors.throttled,
+                seconds = (*retry_after_secs).min(MAX_SECONDS_SHOWN)
+            )
         }
         AppError::SessionEnded => td_string!(locale, errors.session_ended).to_string(),
         AppError::WrongPassword => td_string!(locale, errors.wrong_password).to_string(),
@@ -71,7 +83,11 @@ pub fn error_text(locale: Locale, error: &AppError) -> String {
         AppError::ReauthRequired => td_string!(locale, errors.reauth_required).to_string(),
         AppError::AnswersDoNotMatch => td_string!(locale, errors.answers_do_not_match).to_string(),
         AppError::ResetBlocked { hours } => {
-            td_string!(locale, errors.reset_blocked, hours = *hours)
+            td_string!(
+                locale,
+                errors.reset_blocked,
+                hours = (*hours).min(MAX_HOURS_SHOWN)
+            )
         }
         AppError::ResetEnded => td_string!(locale, errors.reset_ended).to_string(),
         AppError::StaffResetRefused => td_string!(locale, errors.staff_reset).to_string(),

@@ -46,6 +46,11 @@ impl Account {
         }
     }
 
+    /// Still in the first-login journey: on the letter's password, or without answers.
+    pub fn onboarding(&self) -> bool {
+        self.temporary_password || !self.questions_set
+    }
+
     /// Still on a temporary password whose time is over.
     pub fn temporary_expired(&self, now: Timestamp) -> bool {
         self.temporary_password && self.temporary_expires_at.is_some_and(|at| at <= now)
@@ -276,15 +281,16 @@ pub trait Store: Send + Sync + 'static {
     async fn school_name(&self, code: &str) -> Result<Option<String>, StoreError>;
     /// Those of `login_ids` that exist (to pick the next free suffix).
     async fn existing_login_ids(&self, login_ids: &[String]) -> Result<Vec<String>, StoreError>;
-    /// A student of `school` with exactly this class and full name (re-imports) and,
-    /// when given, this register number.
-    async fn find_student(
+    /// The students of `school` with exactly this class and full name (re-imports):
+    /// with a register number, those with that number first, then those imported
+    /// without one (an earlier list had no such column); oldest first.
+    async fn students_named(
         &self,
         school: &str,
         class: &str,
         full_name: &str,
         register_no: Option<&str>,
-    ) -> Result<Option<Account>, StoreError>;
+    ) -> Result<Vec<Account>, StoreError>;
     /// A new temporary password from staff: the old hash goes to the history, the
     /// journey starts again, every session ends and any lockout is lifted.
     async fn reset_to_temporary(

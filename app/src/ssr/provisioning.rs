@@ -10,6 +10,7 @@ use rand::Rng as _;
 use super::ports::{Account, AccountId, NewAccount};
 use super::service::{hash_error, internal, Portal};
 use crate::api::error::{AppError, InputProblem};
+pub use crate::api::error::{MAX_CLASS_CHARS, MAX_NAME_CHARS, MAX_REGISTER_CHARS};
 use crate::domain::login_id::LoginId;
 use crate::domain::provisioning::{
     login_base, login_id_candidate, new_student_login_id, temporary_password, Role, STUDENT_DOMAIN,
@@ -18,8 +19,6 @@ use crate::domain::secret::Secret;
 
 /// Rows a class list may have (a whole cohort fits; a runaway export does not).
 pub const MAX_IMPORT_ROWS: usize = 2_000;
-pub const MAX_NAME_CHARS: usize = 100;
-pub const MAX_CLASS_CHARS: usize = 20;
 /// Temporary passwords stop working after this many days by default.
 pub const TEMPORARY_DAYS: i64 = 30;
 
@@ -161,8 +160,6 @@ pub fn parse_class_list(bytes: &[u8]) -> Result<Vec<ImportRow>, FileProblem> {
 /// Header names accepted for the register (index) number column.
 pub const REGISTER_COLUMNS: [&str; 4] =
     ["register_no", "register_number", "index_no", "index_number"];
-/// A register number: up to this many letters, digits or `-`.
-pub const MAX_REGISTER_CHARS: usize = 12;
 
 /// A cell a spreadsheet would run as a formula.
 fn looks_like_formula(value: &str) -> bool {
@@ -176,9 +173,7 @@ fn row_problem(row: &ImportRow) -> Option<InputProblem> {
         return Some(InputProblem::NameEmpty);
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Some(InputProblem::NameTooLong {
-            max: MAX_NAME_CHARS,
-        });
+        return Some(InputProblem::NameTooLong);
     }
     if looks_like_formula(name) || looks_like_formula(&row.class) {
         return Some(InputProblem::Formula);
@@ -198,18 +193,14 @@ fn row_problem(row: &ImportRow) -> Option<InputProblem> {
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '/' | '.'))
     {
-        return Some(InputProblem::ClassInvalid {
-            max: MAX_CLASS_CHARS,
-        });
+        return Some(InputProblem::ClassInvalid);
     }
     if let Some(register) = &row.register_no {
         if register.chars().count() > MAX_REGISTER_CHARS
             || !register.chars().all(|c| c.is_alphanumeric() || c == '-')
             || looks_like_formula(register)
         {
-            return Some(InputProblem::RegisterInvalid {
-                max: MAX_REGISTER_CHARS,
-            });
+            return Some(InputProblem::RegisterInvalid);
         }
     }
     if let Some(login) = &row.login_id {
@@ -339,6 +330,9 @@ impl Portal {
         rows: &[ImportRow],
     ) -> Result<Vec<(ImportRow, RowOutcome)>, AppError> {
         let mut seen: HashMap<(String, String, Option<String>), usize> = HashMap::new();
+        // Each existing account stands for one row at most (two namesakes of an
+        // earlier list without register numbers are two accounts, matched in turn).
+        let mut matched: HashSet<AccountId> = HashSet::new();
         let mut taken: HashSet<String> = HashSet::new();
         let mut plan = Vec::with_capacity(rows.len());
         for row in rows {
@@ -348,7 +342,7 @@ impl Portal {
                 RowOutcome::Duplicate { of_line: *first }
             } else if let Some(existing) = self
                 .store()
-                .find_student(
+                .students_named(
                     school,
                     &row.class,
                     &row.full_name,
@@ -356,6 +350,8 @@ impl Portal {
                 )
                 .await
                 .map_err(internal)?
+                .into_iter()
+                .find(|account| matched.insert(account.id))
             {
                 RowOutcome::Exists {
                     login_id: existing.login_id,

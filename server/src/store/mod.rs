@@ -1,8 +1,8 @@
 //! Storage back-ends behind the [`app::ssr::ports::Store`] trait, chosen by the
 //! scheme of `DATABASE_URL`.
 
-/// Statements written once for both back-ends: `$N` placeholders (SQLite reads them
-/// as numbered parameters too), each numbered in order of first use.
+/// Statements written once for both back-ends: `$N` placeholders (sqlx binds `$N` to
+/// argument N on SQLite as on PostgreSQL).
 macro_rules! shared_sql {
     // Forgot-password answers per login ID: a leaky bucket in thousandths of a wrong
     // answer, holding `max_failures` and emptying by as much over `window_secs`.
@@ -10,24 +10,19 @@ macro_rules! shared_sql {
         let limit: &app::ssr::ports::ResetLimit = $limit;
         let (login_key, now): (&str, i64) = ($login_key, $now);
         let capacity = i64::from(limit.max_failures).saturating_mul(1000);
-        let mut tx = $pool.begin().await.map_err(db_error)?;
-        sqlx::query(
-            "INSERT INTO reset_limits (login_key, level, level_at) VALUES ($1, 0, $2) \
-             ON CONFLICT (login_key) DO NOTHING",
-        )
-        .bind(login_key)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+        // One statement: a new login ID starts with this answer in its bucket; an
+        // existing one drains first, then takes it if there is room and no block.
         // Claimed as a wrong answer until `reset_attempt_succeeded` says otherwise.
         let claimed = sqlx::query(
-            "UPDATE reset_limits SET level = (CASE \
-               WHEN level - ($2 - level_at) * $3 / $4 > 0 THEN level - ($2 - level_at) * $3 / $4 \
+            "INSERT INTO reset_limits (login_key, level, level_at) VALUES ($1, 1000, $2) \
+             ON CONFLICT (login_key) DO UPDATE SET level = (CASE \
+               WHEN reset_limits.level - ($2 - reset_limits.level_at) * $3 / $4 > 0 \
+               THEN reset_limits.level - ($2 - reset_limits.level_at) * $3 / $4 \
                ELSE 0 END) + 1000, level_at = $2, blocked_until = NULL \
-             WHERE login_key = $1 AND (blocked_until IS NULL OR blocked_until <= $2) \
+             WHERE (reset_limits.blocked_until IS NULL OR reset_limits.blocked_until <= $2) \
                AND (CASE \
-               WHEN level - ($2 - level_at) * $3 / $4 > 0 THEN level - ($2 - level_at) * $3 / $4 \
+               WHEN reset_limits.level - ($2 - reset_limits.level_at) * $3 / $4 > 0 \
+               THEN reset_limits.level - ($2 - reset_limits.level_at) * $3 / $4 \
                ELSE 0 END) + 1000 <= $3 \
              RETURNING level",
         )
@@ -35,25 +30,28 @@ macro_rules! shared_sql {
         .bind(now)
         .bind(capacity)
         .bind(limit.window_secs.max(1))
-        .fetch_optional(&mut *tx)
+        .fetch_optional($pool)
         .await
         .map_err(db_error)?;
-        let claim = if claimed.is_some() {
-            app::ssr::ports::ResetClaim::Granted
-        } else {
-            let row = sqlx::query("SELECT blocked_until FROM reset_limits WHERE login_key = $1")
+        if claimed.is_some() {
+            return Ok(app::ssr::ports::ResetClaim::Granted);
+        }
+        let blocked: Option<i64> =
+            sqlx::query("SELECT blocked_until FROM reset_limits WHERE login_key = $1")
                 .bind(login_key)
-                .fetch_one(&mut *tx)
+                .fetch_optional($pool)
                 .await
-                .map_err(db_error)?;
-            let blocked: Option<i64> = row.try_get("blocked_until").map_err(db_error)?;
-            let per_answer = limit.window_secs / i64::from(limit.max_failures.max(1));
-            app::ssr::ports::ResetClaim::Blocked {
-                until: blocked.unwrap_or(now + per_answer),
-            }
-        };
-        tx.commit().await.map_err(db_error)?;
-        Ok(claim)
+                .map_err(db_error)?
+                .map(|row| row.try_get("blocked_until"))
+                .transpose()
+                .map_err(db_error)?
+                .flatten();
+        let per_answer = limit.window_secs / i64::from(limit.max_failures.max(1));
+        Ok(app::ssr::ports::ResetClaim::Blocked {
+            until: blocked
+                .filter(|until| *until > now)
+                .unwrap_or(now + per_answer),
+        })
     }};
     // A claimed answer was wrong: a bucket with no room for another blocks the ID.
     (reset_attempt_failed, $pool:expr, $login_key:expr, $now:expr, $limit:expr) => {{
@@ -166,23 +164,25 @@ macro_rules! shared_sql {
             None => Ok(0),
         }
     }};
-    // A student already in a class: by name, and by register number when given.
-    (find_student, $pool:expr, $school:expr, $class:expr, $full_name:expr, $register:expr) => {{
+    // Students already in a class: by name, and by register number when given (those
+    // imported without one match any number, after the exact ones).
+    (students_named, $pool:expr, $school:expr, $class:expr, $full_name:expr, $register:expr) => {{
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.role = 'student' \
              AND a.school_code = $1 AND a.class_name = $2 AND a.full_name = $3 \
-             AND ($4 IS NULL OR a.register_no = $4) ORDER BY a.id LIMIT 1"
+             AND ($4 IS NULL OR a.register_no IS NULL OR a.register_no = $4) \
+             ORDER BY CASE WHEN a.register_no = $4 THEN 0 ELSE 1 END, a.id"
         );
         let register: Option<&str> = $register;
-        let row = sqlx::query(&sql)
+        let rows = sqlx::query(&sql)
             .bind($school)
             .bind($class)
             .bind($full_name)
             .bind(register)
-            .fetch_optional($pool)
+            .fetch_all($pool)
             .await
             .map_err(db_error)?;
-        row.as_ref().map(account_from_row).transpose()
+        rows.iter().map(account_from_row).collect()
     }};
     // Readiness: the database answers.
     (ping, $pool:expr) => {{

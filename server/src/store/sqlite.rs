@@ -172,25 +172,11 @@ impl Store for SqliteStore {
         account: NewAccount,
         now: Timestamp,
     ) -> Result<AccountId, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO accounts (login_id, full_name, password_hash, password_temporary, created_at, \
-             role, school_code, class_name, temporary_expires_at, register_no) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&account.login_id)
-        .bind(&account.full_name)
-        .bind(&account.password_hash)
-        .bind(account.temporary_password)
-        .bind(now)
-        .bind(account.role.as_str())
-        .bind(&account.school_code)
-        .bind(&account.class_name)
-        .bind(account.temporary_expires_at)
-        .bind(&account.register_no)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.try_get("id").map_err(db_error)
+        self.insert_accounts(std::slice::from_ref(&account), now)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Other("the insert returned no id".into()))
     }
 
     async fn insert_accounts(
@@ -232,15 +218,15 @@ impl Store for SqliteStore {
         shared_sql!(existing_login_ids, &self.pool, login_ids)
     }
 
-    async fn find_student(
+    async fn students_named(
         &self,
         school: &str,
         class: &str,
         full_name: &str,
         register_no: Option<&str>,
-    ) -> Result<Option<Account>, StoreError> {
+    ) -> Result<Vec<Account>, StoreError> {
         shared_sql!(
-            find_student,
+            students_named,
             &self.pool,
             school,
             class,

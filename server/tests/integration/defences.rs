@@ -950,6 +950,32 @@ async fn text_written_into_the_address_never_reaches_the_error_box() {
             );
         }
     }
+    // Numbers are shown only within what the settings allow.
+    let encoded = base64::engine::general_purpose::URL_SAFE.encode(
+        serde_json::json!({"InvalidCredentials": {"max_failures": 987_654, "lock_minutes": 987_654}})
+            .to_string(),
+    );
+    let shown = app
+        .page(&format!("/?__path=/api/sign_in&__err={encoded}"))
+        .await;
+    assert!(!shown.body.contains("987654"), "{}", shown.body);
+    // A refused new password's rules come only from the server's own cookie, never
+    // from the address ("the part of the name found" would be the crafted text).
+    app.sign_in(ALLEN, TEMP).await;
+    app.setup_seed_questions().await;
+    app.call("confirm_questions", &[]).await;
+    let parts =
+        serde_json::json!({"PasswordRefused": [{"rule": "contains_name_part", "parts": [bait]}]});
+    // (It is a well-formed refusal: the server's own error type reads it.)
+    assert!(serde_json::from_value::<app::api::error::AppError>(parts.clone()).is_ok());
+    let encoded = base64::engine::general_purpose::URL_SAFE.encode(parts.to_string());
+    let shown = app
+        .page(&format!(
+            "/sspr/change-password?__path=/api/change_password&__err={encoded}"
+        ))
+        .await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(!shown.body.contains("6555"), "{}", shown.body);
     // A genuine refusal read from the address still shows its fixed text.
     let genuine = base64::engine::general_purpose::URL_SAFE
         .encode(serde_json::json!("ResetEnded").to_string());

@@ -85,6 +85,17 @@ async fn a_flood_of_sign_ins_and_resets_leaves_the_tables_bounded() {
         .unwrap_or_else(|| panic!("no throttle metric in {metrics}"));
     assert!(counted >= throttled as f64, "{counted} < {throttled}");
 
+    // Unknown login IDs are counted only for the sign-ins that got through, under a
+    // keyed hash, never as typed.
+    let unknown = count(&app, "SELECT COUNT(*) FROM unknown_sign_ins").await;
+    assert!(unknown <= passed, "{unknown} rows for {passed} sign-ins");
+    let typed = count(
+        &app,
+        "SELECT COUNT(*) FROM unknown_sign_ins WHERE login_key LIKE '%nobody%'",
+    )
+    .await;
+    assert_eq!(typed, 0, "a typed login ID is stored in clear");
+
     // 1,000 resets started for made-up IDs, each from an address (a /64) of its own, so
     // no throttle stops them: each leaves a challenge row until it expires.
     for i in 0..1000 {

@@ -224,6 +224,8 @@ pub struct Portal {
     throttled_audit: ClientThrottle,
     /// Sign-ins being handled now (see [`Portal::admit_sign_in`]).
     sign_ins: std::sync::atomic::AtomicUsize,
+    /// Keys the counts of login IDs without an account ([`Portal::unknown_key`]).
+    unknown_key_secret: [u8; 32],
 }
 
 /// One sign-in counted as in flight until dropped.
@@ -271,6 +273,11 @@ impl Portal {
             }),
             settings,
             sign_ins: std::sync::atomic::AtomicUsize::new(0),
+            unknown_key_secret: {
+                let mut secret = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut secret);
+                secret
+            },
         }
     }
 
@@ -345,8 +352,7 @@ impl Portal {
             self.store.delete_session(&hash).await.map_err(internal)?;
             return Ok(None);
         };
-        let onboarding = account.temporary_password || !account.questions_set;
-        if onboarding && now - record.reauth_at >= self.settings.journey_secs {
+        if account.onboarding() && now - record.reauth_at >= self.settings.journey_secs {
             // The journey runs on the sign-in with the letter's password; it ends on its
             // own, so an abandoned first login cannot be finished by someone else later.
             self.end_timed_out(&hash, &record, client, "journey")
@@ -403,7 +409,7 @@ impl Portal {
         change: CredentialChange,
     ) -> Result<(), AppError> {
         let now = self.clock.now();
-        let fresh = if current_step(session.journey()) != Step::Portal {
+        let fresh = if session.account.onboarding() {
             session.recently_authenticated(now, self.settings.journey_secs)
         } else {
             match change {
@@ -444,6 +450,17 @@ impl Portal {
         Err(AppError::Throttled { retry_after_secs })
     }
 
+    /// The key a login ID without an account is counted under: a hash keyed by a secret
+    /// of this process, so the table never holds what was typed.
+    fn unknown_key(&self, id: &LoginId) -> String {
+        let digest = Sha256::new()
+            .chain_update(b"school-portal unknown login v1\0")
+            .chain_update(self.unknown_key_secret)
+            .chain_update(id.as_str().as_bytes())
+            .finalize();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+    }
+
     /// The one answer for an unknown user, a wrong password and a locked account.
     pub fn invalid_credentials(&self) -> AppError {
         let lockout = &self.settings.lockout;
@@ -466,7 +483,8 @@ impl Portal {
         self.check_throttle(&self.throttle, "sign_in", client.as_deref())
             .await?;
         let _slot = self.admit_sign_in()?;
-        let account = match LoginId::parse(login_id) {
+        let parsed = LoginId::parse(login_id);
+        let account = match &parsed {
             Some(id) => self
                 .store
                 .account_by_login(id.as_str())
@@ -475,22 +493,29 @@ impl Portal {
             None => None,
         };
         let Some(account) = account else {
-            // The same work as a wrong password: a claim, one hash, a counted failure
-            // and an audit row, so the time taken does not say the ID is unknown.
-            let key: String = login_id.trim().to_lowercase().chars().take(128).collect();
+            // A well-formed login ID without an account does a wrong password's work: a
+            // claim, one hash, a counted failure and an audit row, so the time taken
+            // does not say it is unknown. It is counted under a keyed hash, never as
+            // typed (people type passwords into the user name box). Text that is no
+            // login ID at all cannot be an account: there is nothing to hide.
+            let key = parsed.as_ref().map(|id| self.unknown_key(id));
             let now = self.clock.now();
-            self.store
-                .claim_unknown_attempt(&key, now)
-                .await
-                .map_err(internal)?;
+            if let Some(key) = &key {
+                self.store
+                    .claim_unknown_attempt(key, now)
+                    .await
+                    .map_err(internal)?;
+            }
             self.hasher
                 .verify_dummy(password)
                 .await
                 .map_err(hash_error)?;
-            self.store
-                .unknown_attempt_failed(&key, now)
-                .await
-                .map_err(internal)?;
+            if let Some(key) = &key {
+                self.store
+                    .unknown_attempt_failed(key, now)
+                    .await
+                    .map_err(internal)?;
+            }
             self.audit(None, "sign_in_failed", client, Some("unknown login id"))
                 .await;
             return Err(self.invalid_credentials());

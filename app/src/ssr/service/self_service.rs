@@ -44,7 +44,7 @@ impl Portal {
             .await?;
         let answer_at = tokio::time::Instant::now() + RESET_START_FLOOR;
         let id = LoginId::parse(login_id).ok_or(AppError::InvalidLoginId)?;
-        if Role::of(&id) != Some(Role::Student) {
+        if matches!(Role::of(&id), Some(Role::Staff | Role::Hq)) {
             // A staff account opens a whole school's class lists and letters: answers a
             // colleague could guess must not open it. Staff are reset by the MIMS
             // Administrators (`server accounts reset`), as the guide says.
@@ -239,19 +239,18 @@ impl Portal {
             .set_challenge_slots(&hash, random_slots())
             .await
             .map_err(internal)?;
-        if challenge.account_id.is_some() {
-            self.audit(
-                challenge.account_id,
-                if blocked.is_some() {
-                    "reset_blocked"
-                } else {
-                    "reset_answers_failed"
-                },
-                client,
-                None,
-            )
-            .await;
-        }
+        // Audited for every login ID, existing or not (the same writes either way).
+        self.audit(
+            challenge.account_id,
+            if blocked.is_some() {
+                "reset_blocked"
+            } else {
+                "reset_answers_failed"
+            },
+            client,
+            None,
+        )
+        .await;
         Err(match blocked {
             Some(_) => AppError::ResetBlocked { hours },
             None => AppError::AnswersDoNotMatch,
