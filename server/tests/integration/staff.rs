@@ -674,6 +674,16 @@ async fn upload(app: &TestApp, body: &[u8]) -> reqwest::Response {
         .expect("upload")
 }
 
+/// The status of each row of an import preview, in order.
+fn row_statuses(preview: &serde_json::Value) -> Vec<String> {
+    preview["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["status"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
 /// The batch an upload was kept as (from its redirect to the preview).
 fn batch_of(response: &reqwest::Response) -> String {
     response
@@ -701,12 +711,7 @@ async fn a_teacher_uploads_previews_and_imports_a_class_list() {
         .call("import_preview", &[("batch", &batch)])
         .await
         .json();
-    let statuses: Vec<&str> = preview["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| r["status"].as_str().unwrap_or(""))
-        .collect();
+    let statuses = row_statuses(&preview);
     assert_eq!(statuses, ["create", "create", "error"]);
     assert_eq!(
         count_accounts(&app).await,
@@ -926,12 +931,7 @@ async fn namesakes_in_one_class_are_told_apart_by_their_register_numbers() {
     let twins: &[u8] =
         b"full_name,class,register_no\nTan Wei Ling,P5 Courage,12\nTan Wei Ling,P5 Courage,27\n";
     let (batch, preview) = preview_of(twins).await;
-    let statuses: Vec<&str> = preview["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| r["status"].as_str().unwrap_or(""))
-        .collect();
+    let statuses = row_statuses(&preview);
     // The earlier one stands for one of them; the other is new.
     assert_eq!(statuses, ["exists", "create"], "{preview}");
     let committed = app.call("import_commit", &[("batch", &batch)]).await;
@@ -953,12 +953,7 @@ async fn namesakes_in_one_class_are_told_apart_by_their_register_numbers() {
     );
     // The same file again: both exist, nothing is created twice.
     let (_, again) = preview_of(twins).await;
-    let statuses: Vec<&str> = again["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| r["status"].as_str().unwrap_or(""))
-        .collect();
+    let statuses = row_statuses(&again);
     assert_eq!(statuses, ["exists", "exists"], "{again}");
     // A register number that could be a formula or is too long is an error.
     let (_, bad) = preview_of(b"full_name,class,register_no\nBen Lim,P5 Courage,=1+1\n").await;

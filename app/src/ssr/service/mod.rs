@@ -408,15 +408,12 @@ impl Portal {
         session: &ActiveSession,
         change: CredentialChange,
     ) -> Result<(), AppError> {
-        let now = self.clock.now();
         let fresh = if session.account.onboarding() {
-            session.recently_authenticated(now, self.settings.journey_secs)
+            session.recently_authenticated(self.clock.now(), self.settings.journey_secs)
         } else {
             match change {
                 CredentialChange::Answers => session.redoing(),
-                CredentialChange::Password => {
-                    session.recently_authenticated(now, self.settings.reauth_secs)
-                }
+                CredentialChange::Password => return self.require_recent_sign_in(session),
             }
         };
         if fresh {
