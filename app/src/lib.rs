@@ -17,8 +17,7 @@ pub mod ssr;
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 
 use leptos::prelude::*;
-use leptos_i18n::context::CookieOptions;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
+use leptos_meta::{provide_meta_context, Html, MetaTags, Stylesheet};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -66,69 +65,67 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     practice::provide_practice();
-    let cookie_options = CookieOptions::<Locale>::default()
-        .path("/")
-        .max_age(365_i64 * 24 * 3600 * 1000);
-    // Server-side only, like the rest of this tree: the islands take the language from
-    // `<html lang>` (`components::page_locale`), and a language switch goes through the
+    // The request's language, fixed for the whole page (see `components::page_locale`);
+    // the islands read it back from `<html lang>`. A language switch goes through the
     // server (`/set-lang`) and loads the page again.
+    let locale = components::page_locale();
+    provide_context(locale);
     view! {
-        <I18nContextProvider cookie_options=cookie_options>
-            <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
-            <components::PageTitle />
-            <Router>
-                <components::SkipLink />
-                <components::guide::PracticeBanner />
-                <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=SignInPage ssr=SsrMode::Async />
-                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
-                    <Route
-                        path=path!("/forgot-password/questions")
-                        view=ForgotQuestionsPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/forgot-password/new-password")
-                        view=ForgotNewPasswordPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route path=path!("/forgot-password/done") view=ForgotDonePage />
-                    <Route path=path!("/sspr") view=SsprHomePage ssr=SsrMode::Async />
-                    <Route path=path!("/sspr/sign-in") view=SsprSignInPage ssr=SsrMode::Async />
-                    <Route path=path!("/sspr/password") view=SsprPasswordPage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/sspr/setup-questions")
-                        view=SetupQuestionsPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/sspr/confirm-questions")
-                        view=ConfirmQuestionsPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/sspr/questions-saved")
-                        view=QuestionsSavedPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/sspr/change-password")
-                        view=ChangePasswordPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/sspr/password-changed")
-                        view=PasswordChangedPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route path=path!("/portal") view=PortalPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff") view=StaffHomePage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/class") view=StaffClassPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/student") view=StaffStudentPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/import") view=StaffImportPage ssr=SsrMode::Async />
-                    <Route path=path!("/staff/letters") view=StaffLettersPage ssr=SsrMode::Async />
-                </Routes>
-            </Router>
-        </I18nContextProvider>
+        <Html attr:lang=locale.as_str() attr:dir=locale.direction().as_str() />
+        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
+        <components::PageTitle />
+        <Router>
+            <components::SkipLink />
+            <components::guide::PracticeBanner />
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/") view=SignInPage ssr=SsrMode::Async />
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                <Route
+                    path=path!("/forgot-password/questions")
+                    view=ForgotQuestionsPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/forgot-password/new-password")
+                    view=ForgotNewPasswordPage
+                    ssr=SsrMode::Async
+                />
+                <Route path=path!("/forgot-password/done") view=ForgotDonePage />
+                <Route path=path!("/sspr") view=SsprHomePage ssr=SsrMode::Async />
+                <Route path=path!("/sspr/sign-in") view=SsprSignInPage ssr=SsrMode::Async />
+                <Route path=path!("/sspr/password") view=SsprPasswordPage ssr=SsrMode::Async />
+                <Route
+                    path=path!("/sspr/setup-questions")
+                    view=SetupQuestionsPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/sspr/confirm-questions")
+                    view=ConfirmQuestionsPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/sspr/questions-saved")
+                    view=QuestionsSavedPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/sspr/change-password")
+                    view=ChangePasswordPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/sspr/password-changed")
+                    view=PasswordChangedPage
+                    ssr=SsrMode::Async
+                />
+                <Route path=path!("/portal") view=PortalPage ssr=SsrMode::Async />
+                <Route path=path!("/staff") view=StaffHomePage ssr=SsrMode::Async />
+                <Route path=path!("/staff/class") view=StaffClassPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/student") view=StaffStudentPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/import") view=StaffImportPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/letters") view=StaffLettersPage ssr=SsrMode::Async />
+            </Routes>
+        </Router>
     }
 }

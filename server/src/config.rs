@@ -51,6 +51,20 @@ pub enum Command {
         #[command(subcommand)]
         action: SchoolsCommand,
     },
+    /// Copy the SQLite database into FILE while the portal keeps running: a consistent
+    /// snapshot (sign-ins and password changes go on meanwhile), checked before it is
+    /// named FILE. For PostgreSQL use pg_dump (see the README).
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with the backup FILE. Refused while a server or
+    /// another command has the database open, and for a copy that fails its integrity
+    /// check or was written by a newer portal. The replaced database is kept beside it.
+    Restore {
+        /// A file written by `server backup`.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

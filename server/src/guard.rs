@@ -46,12 +46,23 @@ pub async fn load_session(
                 .into_response()
         }
     };
+    // Staff answers may carry temporary passwords: never compressed (BREACH).
+    let uncompressed = request.uri().path().starts_with("/staff")
+        || session
+            .as_ref()
+            .is_some_and(|s| s.account.role != app::domain::provisioning::Role::Student);
     request.extensions_mut().insert(RequestContext {
         ended: token.is_some() && session.is_none(),
         session,
         client,
     });
-    next.run(request).await
+    let mut response = next.run(request).await;
+    if uncompressed {
+        response
+            .extensions_mut()
+            .insert(crate::compression::Uncompressed);
+    }
+    response
 }
 
 /// The client's IP address: the TCP peer, or — only when the operator says a proxy in

@@ -2,8 +2,10 @@
 //! journey's services, puts the session middleware and the step guard in front of
 //! the Leptos pages and server functions, and serves the built site.
 
+pub mod backup;
 pub mod cli;
 pub mod clock;
+pub mod compression;
 pub mod config;
 pub mod crypto;
 pub mod demo;
@@ -124,7 +126,7 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
             guard::load_session,
         ))
         .layer(axum::middleware::from_fn(guard::same_origin_only));
-    headers::add_security_headers(router, https)
+    compression::compress(headers::add_security_headers(router, https))
 }
 
 /// The language selector without JavaScript: remembers the choice in the same cookie

@@ -75,6 +75,12 @@ async fn main() -> ExitCode {
             })
             .await
         }
+        Command::Backup { file } => {
+            print_out(server::backup::backup(&cli.config.database_url, &file).await)
+        }
+        Command::Restore { file } => {
+            print_out(server::backup::restore(&cli.config.database_url, &file).await)
+        }
         Command::Accounts {
             action: AccountsCommand::Unlock { login_id },
         } => {
@@ -91,6 +97,12 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints what a command that needs no portal reports.
+fn print_out(result: Result<String, String>) -> Result<(), String> {
+    print!("{}", result?);
+    Ok(())
 }
 
 /// Runs a one-off operation on the configured database and prints its output.

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
+use crate::components::page_locale;
 use crate::i18n::*;
 use crate::practice::{use_practice, PRACTICE_PASSWORD, PRACTICE_STAFF, PRACTICE_STUDENTS};
 
@@ -38,26 +39,26 @@ fn guide_text(locale: Locale, n: u8) -> Option<[String; 5]> {
 /// the presenter view.
 #[component]
 pub fn StepGuide(step: u8) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let presenter = use_practice().presenter;
-    let text = move || guide_text(i18n.get_locale(), step);
+    let text = move || guide_text(locale, step);
     text().map(|_| {
         view! {
             <aside class="guide" aria-labelledby="guide-summary" data-testid="guide">
                 <details open=presenter>
                     <summary id="guide-summary" class="guide__summary">
-                        <span class="guide__label">{t!(i18n, guide.toggle)}</span>
-                        <span class="guide__step">{t!(i18n, header.step_of, n = step)}</span>
+                        <span class="guide__label">{td!(locale, guide.toggle)}</span>
+                        <span class="guide__step">{td!(locale, header.step_of, n = step)}</span>
                         <span class="guide__title">{move || text().map(|[title, ..]| title)}</span>
                     </summary>
                     <dl class="guide__body">
-                        <dt>{t!(i18n, guide.asks)}</dt>
+                        <dt>{td!(locale, guide.asks)}</dt>
                         <dd>{move || text().map(|t| t[1].clone())}</dd>
-                        <dt>{t!(i18n, guide.how)}</dt>
+                        <dt>{td!(locale, guide.how)}</dt>
                         <dd>{move || text().map(|t| t[2].clone())}</dd>
-                        <dt>{t!(i18n, guide.next)}</dt>
+                        <dt>{td!(locale, guide.next)}</dt>
                         <dd>{move || text().map(|t| t[3].clone())}</dd>
-                        <dt>{t!(i18n, guide.mistakes)}</dt>
+                        <dt>{td!(locale, guide.mistakes)}</dt>
                         <dd>{move || text().map(|t| t[4].clone())}</dd>
                     </dl>
                 </details>
@@ -71,18 +72,18 @@ pub fn StepGuide(step: u8) -> impl IntoView {
 /// mode, with the presenter view's switch (a GET form: works without JavaScript).
 #[component]
 pub fn PracticeBanner() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let practice = use_practice();
     let location = use_location();
     practice.on.then(|| {
         view! {
             <section
                 class="practice-banner"
-                aria-label=move || t_string!(i18n, practice.banner)
+                aria-label=move || td_string!(locale, practice.banner)
                 data-testid="practice-banner"
                 data-presenter=practice.presenter.then_some("on")
             >
-                <p class="practice-banner__text">{t!(i18n, practice.banner)}</p>
+                <p class="practice-banner__text">{td!(locale, practice.banner)}</p>
                 <form method="get" action="/presenter" class="practice-banner__form">
                     <input type="hidden" name="on" value=if practice.presenter { "0" } else { "1" } />
                     <input
@@ -92,9 +93,9 @@ pub fn PracticeBanner() -> impl IntoView {
                     />
                     <button type="submit" class="button--small">
                         {if practice.presenter {
-                            t!(i18n, practice.presenter_off).into_any()
+                            td!(locale, practice.presenter_off).into_any()
                         } else {
-                            t!(i18n, practice.presenter).into_any()
+                            td!(locale, practice.presenter).into_any()
                         }}
                     </button>
                 </form>
@@ -106,7 +107,7 @@ pub fn PracticeBanner() -> impl IntoView {
 /// The practice accounts and their temporary password, on the sign-in page.
 #[component]
 pub fn PracticeAccounts() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     use_practice().on.then(|| {
         let logins: Vec<&'static str> = PRACTICE_STUDENTS
             .iter()
@@ -117,7 +118,7 @@ pub fn PracticeAccounts() -> impl IntoView {
         view! {
             <details class="notice practice-accounts" data-testid="practice-accounts">
                 <summary>
-                    {t!(i18n, practice.accounts, count = count, password = PRACTICE_PASSWORD)}
+                    {td!(locale, practice.accounts, count = count, password = PRACTICE_PASSWORD)}
                 </summary>
                 <ul class="practice-accounts__list">
                     {logins.into_iter().map(|login| view! { <li>{login}</li> }).collect_view()}

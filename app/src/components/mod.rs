@@ -68,16 +68,16 @@ pub fn SsprFrame(
     class: &'static str,
     children: Children,
 ) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     // Erased here: the whole frame's type is otherwise too deep for the compiler.
     let header = view! {
         <header class="sspr-header">
             <div class="sspr-header__bar">
                 <p class="sspr-header__title">
                     {if portal {
-                        t!(i18n, portal_title).into_any()
+                        td!(locale, portal_title).into_any()
                     } else {
-                        t!(i18n, sspr_title).into_any()
+                        td!(locale, sspr_title).into_any()
                     }}
                 </p>
                 <div class="sspr-header__tools">
@@ -97,7 +97,7 @@ pub fn SsprFrame(
                 .map(|n| {
                     view! {
                         <p class="step-indicator" data-step=n data-testid="step-indicator">
-                            {t!(i18n, header.step_of, n = n)}
+                            {td!(locale, header.step_of, n = n)}
                         </p>
                     }
                 })}
@@ -315,14 +315,15 @@ async fn keep_alive_request() -> Option<i64> {
     text.trim().parse().ok()
 }
 
-/// The page's language, for islands: on the server the request's (from the i18n
-/// context), in the browser the one the server wrote into `<html lang>`. A language
-/// switch loads the page again, so it never changes while a page is open, and the
-/// islands need no i18n context (nor its code) in the browser.
+/// The page's language: on the server the request's (provided by [`crate::App`], see
+/// `ssr::context::request_locale`), in the browser the one the server wrote into
+/// `<html lang>`. A language switch loads the page again, so it never changes while a
+/// page is open: it is a plain value, not a signal, and no i18n context (with its
+/// effects, which outlived their request on the server) is needed on either side.
 pub fn page_locale() -> Locale {
     #[cfg(feature = "ssr")]
     {
-        use_i18n().get_locale_untracked()
+        use_context::<Locale>().unwrap_or_else(crate::ssr::context::request_locale)
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -358,15 +359,14 @@ pub fn here(location: &leptos_router::location::Location) -> String {
 /// kept over the reload (the [`Forms`](islands::Forms) island).
 #[component]
 pub fn LanguageSelect() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let location = use_location();
     let next = here(&location);
-    let locale = i18n.get_locale_untracked();
     view! {
         <form class="language-select" method="get" action="/set-lang">
             <input type="hidden" name="next" value=next />
             <label for="language" class="visually-hidden">
-                {t!(i18n, language_label)}
+                {td!(locale, language_label)}
             </label>
             <select id="language" name="lang">
                 {Locale::get_all()
@@ -382,7 +382,7 @@ pub fn LanguageSelect() -> impl IntoView {
                     .collect_view()}
             </select>
             <button type="submit" class="button--small">
-                {t!(i18n, change_language)}
+                {td!(locale, change_language)}
             </button>
         </form>
     }
@@ -391,12 +391,12 @@ pub fn LanguageSelect() -> impl IntoView {
 
 #[component]
 pub fn SignOutButton() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let sign_out = ServerAction::<SignOut>::new();
     view! {
         <ActionForm action=sign_out attr:class="sign-out">
             <button type="submit" class="button--link">
-                {t!(i18n, header.sign_out)}
+                {td!(locale, header.sign_out)}
             </button>
         </ActionForm>
     }
@@ -405,7 +405,7 @@ pub fn SignOutButton() -> impl IntoView {
 /// The GOV.UK-style error summary: a titled box, announced and focusable.
 #[component]
 pub fn ErrorSummary(error: Option<AppError>) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     error.map(|error| {
         let redirect = match &error {
             // Only a step of the journey: the error may come from the address (a form's
@@ -423,10 +423,9 @@ pub fn ErrorSummary(error: Option<AppError>) -> impl IntoView {
                 autofocus
                 data-testid="error-summary"
             >
-                <h2 class="error-summary__title">{t!(i18n, errors.title)}</h2>
+                <h2 class="error-summary__title">{td!(locale, errors.title)}</h2>
                 <p>
                     {move || {
-                        let locale = i18n.get_locale();
                         error_text(locale, &error)
                     }}
                 </p>
@@ -434,7 +433,7 @@ pub fn ErrorSummary(error: Option<AppError>) -> impl IntoView {
                     .map(|path| {
                         view! {
                             <p>
-                                <a href=path>{t!(i18n, errors.continue_here)}</a>
+                                <a href=path>{td!(locale, errors.continue_here)}</a>
                             </p>
                         }
                     })}
@@ -446,10 +445,10 @@ pub fn ErrorSummary(error: Option<AppError>) -> impl IntoView {
 /// "Skip to main content": the first stop of the Tab key on every page.
 #[component]
 pub fn SkipLink() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     view! {
         <a class="skip-link no-print" href="#main">
-            {t!(i18n, skip_to_content)}
+            {td!(locale, skip_to_content)}
         </a>
     }
 }
@@ -459,7 +458,7 @@ pub fn SkipLink() -> impl IntoView {
 /// the locale signal panics (seen under concurrent renders).
 #[component]
 pub fn PageTitle() -> impl IntoView {
-    let i18n = use_i18n();
-    let text = t_string!(i18n, portal_title).to_string();
+    let locale = page_locale();
+    let text = td_string!(locale, portal_title).to_string();
     view! { <leptos_meta::Title text=text /> }
 }

@@ -22,6 +22,7 @@ use crate::api::{
     SetupQuestions, SignIn,
 };
 use crate::components::guide::PracticeAccounts;
+use crate::components::page_locale;
 use crate::components::password::{
     password_refusal, NewPasswordInputs, PasswordField, WaitOverlay,
 };
@@ -47,15 +48,15 @@ where
 /// Step 1: "MIMS Portal" sign-in.
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let action = ServerAction::<SignIn>::new();
     let query = use_query_map();
     let notice = move || {
         let q = query.get();
         if q.get("timeout").is_some() {
-            Some(t!(i18n, sign_in.timed_out).into_any())
+            Some(td!(locale, sign_in.timed_out).into_any())
         } else if q.get("practice_reset").is_some() {
-            Some(t!(i18n, practice.reset_done).into_any())
+            Some(td!(locale, practice.reset_done).into_any())
         } else {
             None
         }
@@ -69,14 +70,14 @@ pub fn SignInPage() -> impl IntoView {
             portal=true
             class="card card--narrow signin"
         >
-            <h1>{t!(i18n, portal_title)}</h1>
-            <p class="signin__intro">{t!(i18n, sign_in.intro, pattern = "<Full_Name>")}</p>
+            <h1>{td!(locale, portal_title)}</h1>
+            <p class="signin__intro">{td!(locale, sign_in.intro, pattern = "<Full_Name>")}</p>
             {move || notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
             <PracticeAccounts />
             {move || view! { <ErrorSummary error=error() /> }}
             <ActionForm action=action>
                 <div class="field">
-                    <label for="username">{t!(i18n, sign_in.username)}</label>
+                    <label for="username">{td!(locale, sign_in.username)}</label>
                     <input
                         id="username"
                         name="username"
@@ -88,7 +89,7 @@ pub fn SignInPage() -> impl IntoView {
                     />
                 </div>
                 <div class="field">
-                    <label for="password">{t!(i18n, sign_in.password)}</label>
+                    <label for="password">{td!(locale, sign_in.password)}</label>
                     <PasswordField
                         id="password".to_string()
                         name="password".to_string()
@@ -97,12 +98,12 @@ pub fn SignInPage() -> impl IntoView {
                 </div>
                 <div class="actions">
                     <button type="submit" class="button">
-                        {t!(i18n, sign_in.submit)}
+                        {td!(locale, sign_in.submit)}
                     </button>
                 </div>
             </ActionForm>
             <p>
-                <a href="/forgot-password">{t!(i18n, sign_in.forgot)}</a>
+                <a href="/forgot-password">{td!(locale, sign_in.forgot)}</a>
             </p>
         </SsprFrame>
     }
@@ -122,7 +123,7 @@ pub fn SetupQuestionsPage() -> impl IntoView {
 
 #[component]
 fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let action = ServerAction::<SetupQuestions>::new();
     let cancel = ServerAction::<CancelRedoQuestions>::new();
     let error = general_error(action.value());
@@ -162,9 +163,9 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
                     class:question--error=has_problem
                     data-testid=format!("question-slot-{n}")
                 >
-                    <legend>{t!(i18n, setup.question_n, n = n)}</legend>
+                    <legend>{td!(locale, setup.question_n, n = n)}</legend>
                     <label for=format!("question{n}") class="visually-hidden">
-                        {t!(i18n, setup.question_n, n = n)}
+                        {td!(locale, setup.question_n, n = n)}
                     </label>
                     <select
                         id=format!("question{n}")
@@ -173,7 +174,7 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
                         autofocus=focus_question(slot)
                     >
                         <option value="" selected=chosen_question.is_none()>
-                            {t!(i18n, setup.choose)}
+                            {td!(locale, setup.choose)}
                         </option>
                         {QUESTION_LISTS[slot]
                             .iter()
@@ -182,7 +183,6 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
                                 view! {
                                     <option value=q.as_str() selected=chosen_question == Some(q)>
                                         {move || {
-                                            let locale = i18n.get_locale();
                                             question_text(locale, q)
                                         }}
                                     </option>
@@ -190,14 +190,13 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
                             })
                             .collect_view()}
                     </select>
-                    <label for=format!("answer{n}")>{t!(i18n, setup.answer_n, n = n)}</label>
+                    <label for=format!("answer{n}")>{td!(locale, setup.answer_n, n = n)}</label>
                     {
                         let error_id = error_id.clone();
                         move || {
                             let list = slot_problems();
                             (!list.is_empty())
                                 .then(|| {
-                                    let locale = i18n.get_locale();
                                     view! {
                                         <p class="field-error" id=error_id.clone()>
                                             {list
@@ -234,12 +233,12 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
             step=(!redo).then_some(Step::SetupQuestions.number())
             idle_timeout_secs=view.idle_timeout_secs
         >
-            <h1>{t!(i18n, setup.heading)}</h1>
-            <p>{t!(i18n, setup.intro1)}</p>
-            <p>{t!(i18n, setup.intro2)}</p>
+            <h1>{td!(locale, setup.heading)}</h1>
+            <p>{td!(locale, setup.intro1)}</p>
+            <p>{td!(locale, setup.intro2)}</p>
             {move || view! { <ErrorSummary error=error() /> }}
             <ActionForm action=action attr:id="setup-form">
-                <h2 class="form-heading">{t!(i18n, setup.type_answers)}</h2>
+                <h2 class="form-heading">{td!(locale, setup.type_answers)}</h2>
                 {slots}
             </ActionForm>
             <div class="actions">
@@ -249,13 +248,13 @@ fn SetupQuestionsForm(view: JourneyView) -> impl IntoView {
                         view! {
                             <ActionForm action=cancel attr:class="option-form">
                                 <button type="submit" class="button button--secondary">
-                                    {t!(i18n, sspr.cancel)}
+                                    {td!(locale, sspr.cancel)}
                                 </button>
                             </ActionForm>
                         }
                     })}
                 <button type="submit" class="button" form="setup-form">
-                    {t!(i18n, setup.submit)}
+                    {td!(locale, setup.submit)}
                 </button>
             </div>
         </SsprFrame>
@@ -275,7 +274,7 @@ pub fn ConfirmQuestionsPage() -> impl IntoView {
 
 #[component]
 fn ConfirmQuestionsForm(view: JourneyView) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let action = ServerAction::<ConfirmQuestions>::new();
     let error = general_error(action.value());
     let rows = view.pending.clone().map(|pending| {
@@ -286,7 +285,6 @@ fn ConfirmQuestionsForm(view: JourneyView) -> impl IntoView {
                 view! {
                     <dt>
                         {move || {
-                            let locale = i18n.get_locale();
                             question_text(locale, q)
                         }}
                     </dt>
@@ -300,8 +298,8 @@ fn ConfirmQuestionsForm(view: JourneyView) -> impl IntoView {
             step=(!view.state.redo_questions).then_some(Step::ConfirmQuestions.number())
             idle_timeout_secs=view.idle_timeout_secs
         >
-            <h1>{t!(i18n, confirm.heading)}</h1>
-            <p>{t!(i18n, confirm.intro)}</p>
+            <h1>{td!(locale, confirm.heading)}</h1>
+            <p>{td!(locale, confirm.intro)}</p>
             {move || view! { <ErrorSummary error=error() /> }}
             <dl class="review" data-testid="review">
                 {rows}
@@ -309,10 +307,10 @@ fn ConfirmQuestionsForm(view: JourneyView) -> impl IntoView {
             <ActionForm action=action>
                 <div class="actions">
                     <a class="button button--secondary" href=Step::SetupQuestions.path()>
-                        {t!(i18n, confirm.edit)}
+                        {td!(locale, confirm.edit)}
                     </a>
                     <button type="submit" class="button">
-                        {t!(i18n, confirm.submit)}
+                        {td!(locale, confirm.submit)}
                     </button>
                 </div>
             </ActionForm>
@@ -327,14 +325,14 @@ pub fn QuestionsSavedPage() -> impl IntoView {
         <JourneyGate
             step=Step::QuestionsSaved
             render=|view: JourneyView| {
-                let i18n = use_i18n();
+                let locale = page_locale();
                 view! {
                     <SsprFrame
                         step=view.state.temporary_password.then_some(Step::QuestionsSaved.number())
                         idle_timeout_secs=view.idle_timeout_secs
                     >
-                        <h1>{t!(i18n, saved.heading)}</h1>
-                        <p class="success" role="status">{t!(i18n, saved.body)}</p>
+                        <h1>{td!(locale, saved.heading)}</h1>
+                        <p class="success" role="status">{td!(locale, saved.body)}</p>
                         <div class="actions">
                             <a
                                 class="button"
@@ -344,7 +342,7 @@ pub fn QuestionsSavedPage() -> impl IntoView {
                                     Step::Portal.path()
                                 }
                             >
-                                {t!(i18n, saved.continue_button)}
+                                {td!(locale, saved.continue_button)}
                             </a>
                         </div>
                     </SsprFrame>
@@ -367,20 +365,20 @@ pub fn ChangePasswordPage() -> impl IntoView {
 
 #[component]
 fn ChangePasswordForm(view: JourneyView) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let action = ServerAction::<ChangePassword>::new();
     let error = general_error(action.value());
     let refused = password_refusal(action.value().get_untracked());
     view! {
         <SsprFrame step=Some(Step::ChangePassword.number()) idle_timeout_secs=view.idle_timeout_secs>
-            <h1>{t!(i18n, change.heading)}</h1>
-            <p>{t!(i18n, change.intro)}</p>
+            <h1>{td!(locale, change.heading)}</h1>
+            <p>{td!(locale, change.intro)}</p>
             {move || view! { <ErrorSummary error=error() /> }}
             <ActionForm action=action attr:id=PASSWORD_FORM>
                 <NewPasswordInputs owner=view.owner.clone() policy=view.policy refused />
                 <div class="actions">
                     <button type="submit" class="button">
-                        {t!(i18n, change.submit)}
+                        {td!(locale, change.submit)}
                     </button>
                 </div>
             </ActionForm>
@@ -399,7 +397,7 @@ pub fn PasswordChangedPage() -> impl IntoView {
         <JourneyGate
             step=Step::PasswordChanged
             render=|view: JourneyView| {
-                let i18n = use_i18n();
+                let locale = page_locale();
                 // Step 8 of the first-login journey; the SSPR's change shows no count.
                 let from_sspr = use_query_map().get_untracked().get("from").is_some();
                 view! {
@@ -407,14 +405,14 @@ pub fn PasswordChangedPage() -> impl IntoView {
                         step=(!from_sspr).then_some(Step::PasswordChanged.number())
                         idle_timeout_secs=view.idle_timeout_secs
                     >
-                        <h1>{t!(i18n, changed.heading)}</h1>
-                        <p class="success" role="status">{t!(i18n, changed.body)}</p>
+                        <h1>{td!(locale, changed.heading)}</h1>
+                        <p class="success" role="status">{td!(locale, changed.body)}</p>
                         <div class="actions">
                             <a
                                 class="button"
                                 href=if from_sspr { "/portal" } else { "/portal?first=1" }
                             >
-                                {t!(i18n, changed.continue_button)}
+                                {td!(locale, changed.continue_button)}
                             </a>
                         </div>
                     </SsprFrame>
@@ -431,7 +429,7 @@ pub fn PortalPage() -> impl IntoView {
         <JourneyGate
             step=Step::Portal
             render=|view: JourneyView| {
-                let i18n = use_i18n();
+                let locale = page_locale();
                 let name = view.owner.full_name.clone();
                 let query = use_query_map();
                 let was_reset = move || query.get().get("reset").is_some();
@@ -446,24 +444,24 @@ pub fn PortalPage() -> impl IntoView {
                         portal=true
                         class="card portal"
                     >
-                        <h1>{t!(i18n, portal.welcome, name = name)}</h1>
+                        <h1>{td!(locale, portal.welcome, name = name)}</h1>
                         <Show when=was_reset>
                             <p class="notice" role="status" data-testid="reset-notice">
-                                {t!(i18n, portal.reset_notice)}
+                                {td!(locale, portal.reset_notice)}
                             </p>
                         </Show>
-                        <p>{t!(i18n, portal.intro)}</p>
+                        <p>{td!(locale, portal.intro)}</p>
                         <ul class="tiles">
                             <li>
                                 <a class="tile" href="https://mail.google.com/a/students.edu.sg" rel="noopener">
-                                    <span class="tile__title">{t!(i18n, portal.icon_title)}</span>
-                                    <span class="tile__desc">{t!(i18n, portal.icon_desc)}</span>
+                                    <span class="tile__title">{td!(locale, portal.icon_title)}</span>
+                                    <span class="tile__desc">{td!(locale, portal.icon_desc)}</span>
                                 </a>
                             </li>
                             <li>
                                 <a class="tile" href="/sspr">
-                                    <span class="tile__title">{t!(i18n, portal.sspr_title)}</span>
-                                    <span class="tile__desc">{t!(i18n, portal.sspr_desc)}</span>
+                                    <span class="tile__title">{td!(locale, portal.sspr_title)}</span>
+                                    <span class="tile__desc">{td!(locale, portal.sspr_desc)}</span>
                                 </a>
                             </li>
                             {(view.role != crate::domain::provisioning::Role::Student)
@@ -471,16 +469,16 @@ pub fn PortalPage() -> impl IntoView {
                                     view! {
                                         <li>
                                             <a class="tile" href="/staff">
-                                                <span class="tile__title">{t!(i18n, staff.tile_title)}</span>
-                                                <span class="tile__desc">{t!(i18n, staff.tile_desc)}</span>
+                                                <span class="tile__title">{td!(locale, staff.tile_title)}</span>
+                                                <span class="tile__desc">{td!(locale, staff.tile_desc)}</span>
                                             </a>
                                         </li>
                                     }
                                 })}
                             <li>
                                 <a class="tile" href="https://vle.learning.moe.edu.sg" rel="noopener">
-                                    <span class="tile__title">{t!(i18n, portal.sls_title)}</span>
-                                    <span class="tile__desc">{t!(i18n, portal.sls_desc)}</span>
+                                    <span class="tile__title">{td!(locale, portal.sls_title)}</span>
+                                    <span class="tile__desc">{td!(locale, portal.sls_desc)}</span>
                                 </a>
                             </li>
                         </ul>
@@ -489,14 +487,14 @@ pub fn PortalPage() -> impl IntoView {
                             .then(|| {
                                 view! {
                                     <section class="practice-reset" aria-labelledby="practice-reset-heading">
-                                        <h2 id="practice-reset-heading">{t!(i18n, practice.reset_heading)}</h2>
-                                        <p>{t!(i18n, practice.reset_intro)}</p>
+                                        <h2 id="practice-reset-heading">{td!(locale, practice.reset_heading)}</h2>
+                                        <p>{td!(locale, practice.reset_intro)}</p>
                                         <ActionForm action=reset_practice>
                                             <button
                                                 type="submit"
                                                 class="button button--secondary"
                                             >
-                                                {t!(i18n, practice.reset_button)}
+                                                {td!(locale, practice.reset_button)}
                                             </button>
                                         </ActionForm>
                                         {move || {
@@ -516,16 +514,16 @@ pub fn PortalPage() -> impl IntoView {
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
         <main id="main" class="card card--narrow">
-            <h1>{t!(i18n, not_found.heading)}</h1>
+            <h1>{td!(locale, not_found.heading)}</h1>
             <p>
-                <a href="/">{t!(i18n, not_found.back)}</a>
+                <a href="/">{td!(locale, not_found.back)}</a>
             </p>
         </main>
     }

@@ -13,6 +13,7 @@ use crate::api::{
     reset_state, AnswerReset, JourneyView, RedoQuestions, ResetPassword, ResetView,
     SsprChangePassword, SsprSignIn, StartReset,
 };
+use crate::components::page_locale;
 use crate::components::password::{
     password_refusal, NewPasswordInputs, PasswordField, WaitOverlay,
 };
@@ -39,18 +40,18 @@ fn ResetFrame(children: Children) -> impl IntoView {
 /// "Forgot Password?": the login ID.
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let action = ServerAction::<StartReset>::new();
     let error = general_error(action.value());
     view! {
         <ResetFrame>
-            <h1>{t!(i18n, forgot.heading)}</h1>
-            <p>{t!(i18n, forgot.intro)}</p>
-            <p class="notice">{t!(i18n, forgot.first_time)}</p>
+            <h1>{td!(locale, forgot.heading)}</h1>
+            <p>{td!(locale, forgot.intro)}</p>
+            <p class="notice">{td!(locale, forgot.first_time)}</p>
             {move || view! { <ErrorSummary error=error() /> }}
             <ActionForm action=action>
                 <div class="field">
-                    <label for="username">{t!(i18n, forgot.username)}</label>
+                    <label for="username">{td!(locale, forgot.username)}</label>
                     <input
                         id="username"
                         name="username"
@@ -63,10 +64,10 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 </div>
                 <div class="actions">
                     <a class="button button--secondary" href="/">
-                        {t!(i18n, forgot.cancel)}
+                        {td!(locale, forgot.cancel)}
                     </a>
                     <button type="submit" class="button">
-                        {t!(i18n, forgot.next)}
+                        {td!(locale, forgot.next)}
                     </button>
                 </div>
             </ActionForm>
@@ -127,7 +128,7 @@ pub fn ForgotQuestionsPage() -> impl IntoView {
 
 #[component]
 fn ForgotQuestionsForm(questions: [crate::domain::answers::QuestionId; 2]) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let action = ServerAction::<AnswerReset>::new();
     // A wrong answer comes back here with the error, and two questions chosen afresh.
     let error = general_error(action.value());
@@ -140,7 +141,6 @@ fn ForgotQuestionsForm(questions: [crate::domain::answers::QuestionId; 2]) -> im
                 <div class="field">
                     <label for=format!("answer{n}")>
                         {move || {
-                            let locale = i18n.get_locale();
                             question_text(locale, q)
                         }}
                     </label>
@@ -160,21 +160,21 @@ fn ForgotQuestionsForm(questions: [crate::domain::answers::QuestionId; 2]) -> im
         .collect_view();
     view! {
         <ResetFrame>
-            <h1>{t!(i18n, forgot.questions_heading)}</h1>
-            <p>{t!(i18n, forgot.questions_intro)}</p>
+            <h1>{td!(locale, forgot.questions_heading)}</h1>
+            <p>{td!(locale, forgot.questions_intro)}</p>
             {move || view! { <ErrorSummary error=error() /> }}
             <ActionForm action=action>
                 {fields}
                 <div class="actions">
                     <a class="button button--secondary" href="/">
-                        {t!(i18n, forgot.cancel)}
+                        {td!(locale, forgot.cancel)}
                     </a>
                     <button type="submit" class="button">
-                        {t!(i18n, forgot.next)}
+                        {td!(locale, forgot.next)}
                     </button>
                 </div>
             </ActionForm>
-            <p class="notice">{t!(i18n, forgot.first_time)}</p>
+            <p class="notice">{td!(locale, forgot.first_time)}</p>
         </ResetFrame>
     }
 }
@@ -197,20 +197,20 @@ pub fn ForgotNewPasswordPage() -> impl IntoView {
 
 #[component]
 fn ForgotNewPasswordForm(owner: PasswordOwner, policy: PasswordPolicy) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let action = ServerAction::<ResetPassword>::new();
     let error = general_error(action.value());
     let refused = password_refusal(action.value().get_untracked());
     view! {
         <ResetFrame>
-            <h1>{t!(i18n, forgot.new_heading)}</h1>
-            <p>{t!(i18n, change.intro)}</p>
+            <h1>{td!(locale, forgot.new_heading)}</h1>
+            <p>{td!(locale, change.intro)}</p>
             {move || view! { <ErrorSummary error=error() /> }}
             <ActionForm action=action attr:id=PASSWORD_FORM>
                 <NewPasswordInputs owner policy refused />
                 <div class="actions">
                     <button type="submit" class="button">
-                        {t!(i18n, change.submit)}
+                        {td!(locale, change.submit)}
                     </button>
                 </div>
             </ActionForm>
@@ -222,14 +222,14 @@ fn ForgotNewPasswordForm(owner: PasswordOwner, policy: PasswordPolicy) -> impl I
 /// Forgot password: done. Nobody is signed in; the student signs in with the new one.
 #[component]
 pub fn ForgotDonePage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     view! {
         <ResetFrame>
-            <h1>{t!(i18n, forgot.done_heading)}</h1>
-            <p class="success" role="status">{t!(i18n, forgot.done_body)}</p>
+            <h1>{td!(locale, forgot.done_heading)}</h1>
+            <p class="success" role="status">{td!(locale, forgot.done_body)}</p>
             <div class="actions">
                 <a class="button" href="/">
-                    {t!(i18n, forgot.sign_in)}
+                    {td!(locale, forgot.sign_in)}
                 </a>
             </div>
         </ResetFrame>
@@ -260,35 +260,35 @@ pub fn SsprHomePage() -> impl IntoView {
 
 #[component]
 fn SsprHome(view: JourneyView) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let redo = ServerAction::<RedoQuestions>::new();
     // "Please sign in again" if the window closed while this page was open: the
     // refusal brings the browser back here, and the page sends it to the sign-in.
     let error = general_error(redo.value());
     view! {
         <SsprFrame step=None idle_timeout_secs=view.idle_timeout_secs>
-            <h1>{t!(i18n, sspr.heading)}</h1>
-            <p>{t!(i18n, sspr.intro)}</p>
+            <h1>{td!(locale, sspr.heading)}</h1>
+            <p>{td!(locale, sspr.intro)}</p>
             {move || view! { <ErrorSummary error=error() /> }}
             <ul class="options">
                 <li>
                     <a class="option" href=Step::SsprPassword.path()>
-                        <span class="option__title">{t!(i18n, sspr.change_password)}</span>
-                        <span class="option__desc">{t!(i18n, sspr.change_desc)}</span>
+                        <span class="option__title">{td!(locale, sspr.change_password)}</span>
+                        <span class="option__desc">{td!(locale, sspr.change_desc)}</span>
                     </a>
                 </li>
                 <li>
                     <ActionForm action=redo attr:class="option-form">
                         <button type="submit" class="option">
-                            <span class="option__title">{t!(i18n, sspr.redo_questions)}</span>
-                            <span class="option__desc">{t!(i18n, sspr.redo_desc)}</span>
+                            <span class="option__title">{td!(locale, sspr.redo_questions)}</span>
+                            <span class="option__desc">{td!(locale, sspr.redo_desc)}</span>
                         </button>
                     </ActionForm>
                 </li>
             </ul>
             <p>
                 <a class="button button--secondary" href=Step::Portal.path()>
-                    {t!(i18n, sspr.back)}
+                    {td!(locale, sspr.back)}
                 </a>
             </p>
         </SsprFrame>
@@ -308,7 +308,7 @@ pub fn SsprSignInPage() -> impl IntoView {
 
 #[component]
 fn SsprSignInForm(view: JourneyView) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let action = ServerAction::<SsprSignIn>::new();
     let error = general_error(action.value());
     let query = use_query_map();
@@ -322,13 +322,13 @@ fn SsprSignInForm(view: JourneyView) -> impl IntoView {
     let login_id = view.owner.login_id.clone();
     view! {
         <SsprFrame step=None idle_timeout_secs=view.idle_timeout_secs>
-            <h1>{t!(i18n, sspr.sign_in_heading)}</h1>
-            <p>{t!(i18n, sspr.sign_in_intro)}</p>
+            <h1>{td!(locale, sspr.sign_in_heading)}</h1>
+            <p>{td!(locale, sspr.sign_in_intro)}</p>
             {move || view! { <ErrorSummary error=error() /> }}
             <ActionForm action=action>
                 <input type="hidden" name="next" value=next />
                 <div class="field">
-                    <label for="sspr-username">{t!(i18n, sspr.user_name)}</label>
+                    <label for="sspr-username">{td!(locale, sspr.user_name)}</label>
                     <input
                         id="sspr-username"
                         type="text"
@@ -338,7 +338,7 @@ fn SsprSignInForm(view: JourneyView) -> impl IntoView {
                     />
                 </div>
                 <div class="field">
-                    <label for="password">{t!(i18n, sspr.password)}</label>
+                    <label for="password">{td!(locale, sspr.password)}</label>
                     <PasswordField
                         id="password".to_string()
                         name="password".to_string()
@@ -347,15 +347,15 @@ fn SsprSignInForm(view: JourneyView) -> impl IntoView {
                 </div>
                 <div class="actions">
                     <a class="button button--secondary" href=Step::Portal.path()>
-                        {t!(i18n, sspr.cancel)}
+                        {td!(locale, sspr.cancel)}
                     </a>
                     <button type="submit" class="button">
-                        {t!(i18n, sspr.sign_in)}
+                        {td!(locale, sspr.sign_in)}
                     </button>
                 </div>
             </ActionForm>
             <p>
-                <a href=FORGOT>{t!(i18n, sspr.forgotten)}</a>
+                <a href=FORGOT>{td!(locale, sspr.forgotten)}</a>
             </p>
         </SsprFrame>
     }
@@ -377,7 +377,7 @@ pub fn SsprPasswordPage() -> impl IntoView {
 
 #[component]
 fn SsprPasswordForm(view: JourneyView) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let action = ServerAction::<SsprChangePassword>::new();
     let error = general_error(action.value());
     let refused = password_refusal(action.value().get_untracked());
@@ -385,12 +385,12 @@ fn SsprPasswordForm(view: JourneyView) -> impl IntoView {
     // refusal brings the browser back here, and the page sends it to the sign-in.
     view! {
         <SsprFrame step=None idle_timeout_secs=view.idle_timeout_secs>
-            <h1>{t!(i18n, change.heading)}</h1>
-            <p>{t!(i18n, change.intro)}</p>
+            <h1>{td!(locale, change.heading)}</h1>
+            <p>{td!(locale, change.intro)}</p>
             {move || view! { <ErrorSummary error=error() /> }}
             <ActionForm action=action attr:id=PASSWORD_FORM>
                 <div class="field">
-                    <label for="current_password">{t!(i18n, sspr.current_password)}</label>
+                    <label for="current_password">{td!(locale, sspr.current_password)}</label>
                     <PasswordField
                         id="current_password".to_string()
                         name="current_password".to_string()
@@ -400,10 +400,10 @@ fn SsprPasswordForm(view: JourneyView) -> impl IntoView {
                 <NewPasswordInputs owner=view.owner.clone() policy=view.policy refused />
                 <div class="actions">
                     <a class="button button--secondary" href=Step::SsprHome.path()>
-                        {t!(i18n, sspr.cancel)}
+                        {td!(locale, sspr.cancel)}
                     </a>
                     <button type="submit" class="button">
-                        {t!(i18n, change.submit)}
+                        {td!(locale, change.submit)}
                     </button>
                 </div>
             </ActionForm>

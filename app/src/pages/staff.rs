@@ -13,24 +13,25 @@ use crate::api::staff::{
 };
 use crate::api::staff_types::{ClassProgress, Stage, StudentRow};
 use crate::components::islands::{LiveRefresh, PrintButton};
+use crate::components::page_locale;
 use crate::components::{ErrorSummary, IdleCountdown, LanguageSelect, SignOutButton};
 use crate::i18n::*;
 
 /// The frame of every staff page.
 #[component]
 fn StaffFrame(idle_timeout_secs: i64, children: Children) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let header = view! {
         <header class="sspr-header no-print">
             <div class="sspr-header__bar">
                 <p class="sspr-header__title">
-                    <a href="/staff" class="sspr-header__home">{t!(i18n, staff.title)}</a>
+                    <a href="/staff" class="sspr-header__home">{td!(locale, staff.title)}</a>
                 </p>
                 <div class="sspr-header__tools">
                     <IdleCountdown timeout_secs=idle_timeout_secs />
                     <span aria-hidden="true">" · "</span>
                     <LanguageSelect />
-                    <a class="button--link" href="/portal">{t!(i18n, staff.portal)}</a>
+                    <a class="button--link" href="/portal">{td!(locale, staff.portal)}</a>
                     <SignOutButton />
                 </div>
             </div>
@@ -98,17 +99,17 @@ fn when(at: Option<i64>) -> String {
 
 #[component]
 fn StudentTable(rows: Vec<StudentRow>) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     view! {
         <table class="table" data-testid="students">
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, staff.col_name)}</th>
-                    <th scope="col">{t!(i18n, staff.col_login)}</th>
-                    <th scope="col">{t!(i18n, staff.col_class)}</th>
-                    <th scope="col">{t!(i18n, staff.col_stage)}</th>
-                    <th scope="col">{t!(i18n, staff.col_last)}</th>
-                    <th scope="col">{t!(i18n, staff.col_locked)}</th>
+                    <th scope="col">{td!(locale, staff.col_name)}</th>
+                    <th scope="col">{td!(locale, staff.col_login)}</th>
+                    <th scope="col">{td!(locale, staff.col_class)}</th>
+                    <th scope="col">{td!(locale, staff.col_stage)}</th>
+                    <th scope="col">{td!(locale, staff.col_last)}</th>
+                    <th scope="col">{td!(locale, staff.col_locked)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -125,12 +126,12 @@ fn StudentTable(rows: Vec<StudentRow>) -> impl IntoView {
                                 <td>{row.login_id}</td>
                                 <td>{row.class}</td>
                                 <td class=format!("stage stage--{}", stage.as_str())>
-                                    {move || stage_text(i18n.get_locale(), stage)}
+                                    {move || stage_text(locale, stage)}
                                 </td>
                                 <td>{when(row.last_sign_in)}</td>
                                 <td>
                                     {if row.locked {
-                                        view! { <strong class="locked">{t!(i18n, staff.locked)}</strong> }
+                                        view! { <strong class="locked">{td!(locale, staff.locked)}</strong> }
                                             .into_any()
                                     } else {
                                         "—".into_any()
@@ -148,7 +149,7 @@ fn StudentTable(rows: Vec<StudentRow>) -> impl IntoView {
 /// `/staff`: the school's classes, search, and the class-list upload.
 #[component]
 pub fn StaffHomePage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let home = Resource::new(|| (), |_| staff_home());
     let query = use_query_map();
     let search = move || query.get().get("q").unwrap_or_default();
@@ -176,14 +177,14 @@ pub fn StaffHomePage() -> impl IntoView {
                 view! {
                     <StaffFrame idle_timeout_secs=home.idle_timeout_secs>
                         <h1>{home.school_name.clone()}</h1>
-                        <p>{t!(i18n, staff.welcome, name = home.staff_name.clone())}</p>
-                        <h2>{t!(i18n, staff.classes)}</h2>
+                        <p>{td!(locale, staff.welcome, name = home.staff_name.clone())}</p>
+                        <h2>{td!(locale, staff.classes)}</h2>
                         <table class="table" data-testid="classes">
                             <thead>
                                 <tr>
-                                    <th scope="col">{t!(i18n, staff.col_class)}</th>
-                                    <th scope="col">{t!(i18n, staff.col_students)}</th>
-                                    <th scope="col">{t!(i18n, staff.col_done)}</th>
+                                    <th scope="col">{td!(locale, staff.col_class)}</th>
+                                    <th scope="col">{td!(locale, staff.col_students)}</th>
+                                    <th scope="col">{td!(locale, staff.col_done)}</th>
                                 </tr>
                             </thead>
                             <tbody>
@@ -206,46 +207,46 @@ pub fn StaffHomePage() -> impl IntoView {
                                     .collect_view()}
                             </tbody>
                         </table>
-                        <h2>{t!(i18n, staff.find)}</h2>
+                        <h2>{td!(locale, staff.find)}</h2>
                         <form method="get" action="/staff" class="inline-form" role="search">
-                            <label for="q">{t!(i18n, staff.find_label)}</label>
+                            <label for="q">{td!(locale, staff.find_label)}</label>
                             <input id="q" name="q" type="search" value=search() maxlength="100" />
-                            <button type="submit" class="button">{t!(i18n, staff.find_button)}</button>
+                            <button type="submit" class="button">{td!(locale, staff.find_button)}</button>
                         </form>
                         {match found {
                             Ok(rows) if !rows.is_empty() => view! { <StudentTable rows /> }.into_any(),
                             Ok(_) if !search().trim().is_empty() => {
-                                view! { <p>{t!(i18n, staff.nothing_found)}</p> }.into_any()
+                                view! { <p>{td!(locale, staff.nothing_found)}</p> }.into_any()
                             }
                             Ok(_) => ().into_any(),
                             Err(error) => view! { <ErrorSummary error=Some(error) /> }.into_any(),
                         }}
-                        <h2>{t!(i18n, staff.create)}</h2>
+                        <h2>{td!(locale, staff.create)}</h2>
                         {move || view! { <ErrorSummary error=create_error() /> }}
                         <ActionForm action=create attr:class="inline-form">
-                            <label for="new-name">{t!(i18n, staff.col_name)}</label>
+                            <label for="new-name">{td!(locale, staff.col_name)}</label>
                             <input id="new-name" name="full_name" type="text" maxlength="100" required />
-                            <label for="new-class">{t!(i18n, staff.col_class)}</label>
+                            <label for="new-class">{td!(locale, staff.col_class)}</label>
                             <input id="new-class" name="class" type="text" maxlength="20" required />
-                            <button type="submit" class="button">{t!(i18n, staff.create_button)}</button>
+                            <button type="submit" class="button">{td!(locale, staff.create_button)}</button>
                         </ActionForm>
-                        <h2>{t!(i18n, staff.import)}</h2>
-                        <p>{t!(i18n, staff.import_intro)}</p>
+                        <h2>{td!(locale, staff.import)}</h2>
+                        <p>{td!(locale, staff.import_intro)}</p>
                         {move || {
                             upload_problem()
                                 .map(|_| {
                                     view! {
-                                        <p class="field-error" role="alert">{t!(i18n, staff.upload_problem)}</p>
+                                        <p class="field-error" role="alert">{td!(locale, staff.upload_problem)}</p>
                                     }
                                 })
                         }}
                         <form method="post" action="/staff/upload" enctype="multipart/form-data">
                             <div class="field">
-                                <label for="file">{t!(i18n, staff.file_label)}</label>
+                                <label for="file">{td!(locale, staff.file_label)}</label>
                                 <input id="file" name="file" type="file" accept=".csv,text/csv" required />
                             </div>
                             <div class="actions">
-                                <button type="submit" class="button">{t!(i18n, staff.preview_button)}</button>
+                                <button type="submit" class="button">{td!(locale, staff.preview_button)}</button>
                             </div>
                         </form>
                     </StaffFrame>
@@ -277,7 +278,7 @@ const REFRESH_SECS: u64 = 5;
 /// reloads them.
 #[component]
 pub fn StaffClassPage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let query = use_query_map();
     let class = move || query.get().get("name").unwrap_or_default();
     let progress = Resource::new(class, class_progress);
@@ -292,7 +293,7 @@ pub fn StaffClassPage() -> impl IntoView {
                 let self_link = format!("/staff/class?name={}", urlencode(&progress.class));
                 view! {
                     <StaffFrame idle_timeout_secs=progress.idle_timeout_secs>
-                        <h1>{t!(i18n, staff.class_heading, class = progress.class.clone())}</h1>
+                        <h1>{td!(locale, staff.class_heading, class = progress.class.clone())}</h1>
                         <LiveRefresh every_secs=REFRESH_SECS>
                             <ul class="counts" data-testid="counts" aria-live="polite" data-live="counts">
                                 {labels
@@ -302,15 +303,15 @@ pub fn StaffClassPage() -> impl IntoView {
                                         view! {
                                             <li data-stage=stage.as_str()>
                                                 <span class="counts__n">{n}</span>
-                                                <span class="counts__label">{stage_text(i18n.get_locale(), stage)}</span>
+                                                <span class="counts__label">{stage_text(locale, stage)}</span>
                                             </li>
                                         }
                                     })
                                     .collect_view()}
                             </ul>
                             <p class="hint">
-                                {t!(i18n, staff.refreshes)}" "
-                                <a href=self_link>{t!(i18n, staff.refresh)}</a>
+                                {td!(locale, staff.refreshes)}" "
+                                <a href=self_link>{td!(locale, staff.refresh)}</a>
                             </p>
                             <div data-live="students">
                                 <StudentTable rows=progress.students />
@@ -327,7 +328,7 @@ pub fn StaffClassPage() -> impl IntoView {
 /// `/staff/student?id=N`: one student, the actions that help, and their history.
 #[component]
 pub fn StaffStudentPage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let query = use_query_map();
     let id = move || {
         query
@@ -357,7 +358,6 @@ pub fn StaffStudentPage() -> impl IntoView {
                         {move || {
                             done()
                                 .map(|what| {
-                                    let locale = i18n.get_locale();
                                     let text = if what == "unlocked" {
                                         td_string!(locale, staff.done_unlocked)
                                     } else {
@@ -367,44 +367,44 @@ pub fn StaffStudentPage() -> impl IntoView {
                                 })
                         }}
                         <dl class="facts">
-                            <dt>{t!(i18n, staff.col_login)}</dt>
+                            <dt>{td!(locale, staff.col_login)}</dt>
                             <dd>{s.login_id.clone()}</dd>
-                            <dt>{t!(i18n, staff.col_class)}</dt>
+                            <dt>{td!(locale, staff.col_class)}</dt>
                             <dd>{s.class.clone()}</dd>
-                            <dt>{t!(i18n, staff.col_stage)}</dt>
-                            <dd data-testid="stage">{move || stage_text(i18n.get_locale(), stage)}</dd>
-                            <dt>{t!(i18n, staff.col_last)}</dt>
+                            <dt>{td!(locale, staff.col_stage)}</dt>
+                            <dd data-testid="stage">{move || stage_text(locale, stage)}</dd>
+                            <dt>{td!(locale, staff.col_last)}</dt>
                             <dd>{when(s.last_sign_in)}</dd>
-                            <dt>{t!(i18n, staff.col_locked)}</dt>
+                            <dt>{td!(locale, staff.col_locked)}</dt>
                             <dd data-testid="locked">
-                                {if s.locked { t!(i18n, staff.locked).into_any() } else { "—".into_any() }}
+                                {if s.locked { td!(locale, staff.locked).into_any() } else { "—".into_any() }}
                             </dd>
                         </dl>
-                        <h2>{t!(i18n, staff.help)}</h2>
+                        <h2>{td!(locale, staff.help)}</h2>
                         <div class="staff-actions">
                             <ActionForm action=reset>
                                 <input type="hidden" name="id" value=sid1 />
-                                <button type="submit" class="button">{t!(i18n, staff.reset_button)}</button>
-                                <p class="hint">{t!(i18n, staff.reset_hint)}</p>
+                                <button type="submit" class="button">{td!(locale, staff.reset_button)}</button>
+                                <p class="hint">{td!(locale, staff.reset_hint)}</p>
                             </ActionForm>
                             <ActionForm action=unlock>
                                 <input type="hidden" name="id" value=sid2 />
-                                <button type="submit" class="button button--secondary">{t!(i18n, staff.unlock_button)}</button>
+                                <button type="submit" class="button button--secondary">{td!(locale, staff.unlock_button)}</button>
                             </ActionForm>
                             <ActionForm action=clear>
                                 <input type="hidden" name="id" value=sid3 />
-                                <button type="submit" class="button button--secondary">{t!(i18n, staff.clear_button)}</button>
-                                <p class="hint">{t!(i18n, staff.clear_hint)}</p>
+                                <button type="submit" class="button button--secondary">{td!(locale, staff.clear_button)}</button>
+                                <p class="hint">{td!(locale, staff.clear_hint)}</p>
                             </ActionForm>
                         </div>
-                        <h2>{t!(i18n, staff.history)}</h2>
+                        <h2>{td!(locale, staff.history)}</h2>
                         <table class="table" data-testid="history">
                             <thead>
                                 <tr>
-                                    <th scope="col">{t!(i18n, staff.col_when)}</th>
-                                    <th scope="col">{t!(i18n, staff.col_event)}</th>
-                                    <th scope="col">{t!(i18n, staff.col_by)}</th>
-                                    <th scope="col">{t!(i18n, staff.col_detail)}</th>
+                                    <th scope="col">{td!(locale, staff.col_when)}</th>
+                                    <th scope="col">{td!(locale, staff.col_event)}</th>
+                                    <th scope="col">{td!(locale, staff.col_by)}</th>
+                                    <th scope="col">{td!(locale, staff.col_detail)}</th>
                                 </tr>
                             </thead>
                             <tbody>
@@ -435,7 +435,7 @@ pub fn StaffStudentPage() -> impl IntoView {
 /// `/staff/import?batch=N`: the preview of an uploaded class list, then "Import".
 #[component]
 pub fn StaffImportPage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let query = use_query_map();
     let batch = move || {
         query
@@ -460,21 +460,21 @@ pub fn StaffImportPage() -> impl IntoView {
                 let batch = preview.batch.to_string();
                 view! {
                     <StaffFrame idle_timeout_secs=preview.idle_timeout_secs>
-                        <h1>{t!(i18n, staff.preview_heading)}</h1>
+                        <h1>{td!(locale, staff.preview_heading)}</h1>
                         {preview
                             .file_problem
                             .clone()
                             .map(|problem| {
                                 view! {
                                     <div class="error-summary" role="alert">
-                                        <h2 class="error-summary__title">{t!(i18n, staff.file_refused)}</h2>
+                                        <h2 class="error-summary__title">{td!(locale, staff.file_refused)}</h2>
                                         <p>{problem}</p>
                                     </div>
                                 }
                             })}
                         <p data-testid="preview-summary">
-                            {t!(
-                                i18n,
+                            {td!(
+                                locale,
                                 staff.preview_summary,
                                 create = create,
                                 exists = exists,
@@ -483,15 +483,15 @@ pub fn StaffImportPage() -> impl IntoView {
                             )}
                         </p>
                         {(errors > 0)
-                            .then(|| view! { <p class="field-error" role="alert">{t!(i18n, staff.fix_errors)}</p> })}
+                            .then(|| view! { <p class="field-error" role="alert">{td!(locale, staff.fix_errors)}</p> })}
                         <table class="table" data-testid="preview">
                             <thead>
                                 <tr>
-                                    <th scope="col">{t!(i18n, staff.col_line)}</th>
-                                    <th scope="col">{t!(i18n, staff.col_name)}</th>
-                                    <th scope="col">{t!(i18n, staff.col_class)}</th>
-                                    <th scope="col">{t!(i18n, staff.col_login)}</th>
-                                    <th scope="col">{t!(i18n, staff.col_status)}</th>
+                                    <th scope="col">{td!(locale, staff.col_line)}</th>
+                                    <th scope="col">{td!(locale, staff.col_name)}</th>
+                                    <th scope="col">{td!(locale, staff.col_class)}</th>
+                                    <th scope="col">{td!(locale, staff.col_login)}</th>
+                                    <th scope="col">{td!(locale, staff.col_status)}</th>
                                 </tr>
                             </thead>
                             <tbody>
@@ -514,7 +514,7 @@ pub fn StaffImportPage() -> impl IntoView {
                             </tbody>
                         </table>
                         <div class="actions">
-                            <a class="button button--secondary" href="/staff">{t!(i18n, staff.back)}</a>
+                            <a class="button button--secondary" href="/staff">{td!(locale, staff.back)}</a>
                             {importable
                                 .then(|| {
                                     view! {
@@ -524,7 +524,7 @@ pub fn StaffImportPage() -> impl IntoView {
                                                 type="submit"
                                                 class="button"
                                             >
-                                                {t!(i18n, staff.import_button, n = create)}
+                                                {td!(locale, staff.import_button, n = create)}
                                             </button>
                                         </ActionForm>
                                     }
@@ -542,7 +542,7 @@ pub fn StaffImportPage() -> impl IntoView {
 /// reset only: the passwords are never stored in clear).
 #[component]
 pub fn StaffLettersPage() -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = page_locale();
     let query = use_query_map();
     let id = move || {
         query
@@ -566,12 +566,12 @@ pub fn StaffLettersPage() -> impl IntoView {
                 view! {
                     <StaffFrame idle_timeout_secs=240>
                         <div class="no-print">
-                            <h1>{t!(i18n, letters.heading, n = count)}</h1>
-                            <p>{t!(i18n, letters.intro)}</p>
+                            <h1>{td!(locale, letters.heading, n = count)}</h1>
+                            <p>{td!(locale, letters.intro)}</p>
                             <p class="actions">
-                                <PrintButton label=t_string!(i18n, letters.print).to_string() />
+                                <PrintButton label=td_string!(locale, letters.print).to_string() />
                                 <a class="button button--secondary" href=csv_href download="accounts-report.csv">
-                                    {t!(i18n, letters.download)}
+                                    {td!(locale, letters.download)}
                                 </a>
                             </p>
                         </div>
@@ -586,26 +586,26 @@ pub fn StaffLettersPage() -> impl IntoView {
                                 view! {
                                     <article class="letter" data-login=login>
                                         <p class="letter__school">{school}</p>
-                                        <h2>{t!(i18n, letters.to, name = name.clone(), class = class.clone())}</h2>
-                                        <p>{t!(i18n, letters.body)}</p>
+                                        <h2>{td!(locale, letters.to, name = name.clone(), class = class.clone())}</h2>
+                                        <p>{td!(locale, letters.body)}</p>
                                         <dl class="letter__credentials">
-                                            <dt>{t!(i18n, letters.address)}</dt>
+                                            <dt>{td!(locale, letters.address)}</dt>
                                             <dd>{address}</dd>
-                                            <dt>{t!(i18n, letters.username)}</dt>
+                                            <dt>{td!(locale, letters.username)}</dt>
                                             <dd class="letter__login">{l.login_id}</dd>
-                                            <dt>{t!(i18n, letters.password)}</dt>
+                                            <dt>{td!(locale, letters.password)}</dt>
                                             <dd class="letter__password">{l.temporary_password}</dd>
                                         </dl>
-                                        <h3>{t!(i18n, letters.steps_heading)}</h3>
+                                        <h3>{td!(locale, letters.steps_heading)}</h3>
                                         <ol class="letter__steps">
-                                            <li>{t!(i18n, letters.step1)}</li>
-                                            <li>{t!(i18n, letters.step2)}</li>
-                                            <li>{t!(i18n, letters.step3)}</li>
-                                            <li>{t!(i18n, letters.step4)}</li>
-                                            <li>{t!(i18n, letters.step5)}</li>
-                                            <li>{t!(i18n, letters.step6)}</li>
+                                            <li>{td!(locale, letters.step1)}</li>
+                                            <li>{td!(locale, letters.step2)}</li>
+                                            <li>{td!(locale, letters.step3)}</li>
+                                            <li>{td!(locale, letters.step4)}</li>
+                                            <li>{td!(locale, letters.step5)}</li>
+                                            <li>{td!(locale, letters.step6)}</li>
                                         </ol>
-                                        <p class="hint">{t!(i18n, letters.keep_safe)}</p>
+                                        <p class="hint">{td!(locale, letters.keep_safe)}</p>
                                     </article>
                                 }
                             })

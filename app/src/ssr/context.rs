@@ -17,6 +17,53 @@ pub struct RequestContext {
     pub ended: bool,
 }
 
+/// The cookie that remembers the chosen language (written by `/set-lang`).
+pub const LANGUAGE_COOKIE: &str = "i18n_pref_locale";
+
+/// The request's language: the one chosen with the language selector (its cookie),
+/// else the first of the browser's `Accept-Language` the portal has, else English.
+/// Read once, when the page starts rendering: it never changes during a request, so
+/// nothing reactive is needed for it (and nothing runs after the response).
+pub fn request_locale() -> crate::i18n::Locale {
+    use leptos_i18n::Locale as _;
+    let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
+        return crate::i18n::Locale::default();
+    };
+    if let Some(chosen) = cookie_value(&parts.headers, LANGUAGE_COOKIE)
+        .and_then(|value| value.parse::<crate::i18n::Locale>().ok())
+    {
+        return chosen;
+    }
+    let accepted = accepted_languages(&parts.headers);
+    if accepted.is_empty() {
+        return crate::i18n::Locale::default();
+    }
+    crate::i18n::Locale::find_locale(&accepted)
+}
+
+/// `Accept-Language`'s languages, most wanted first (by `q`, then by order).
+fn accepted_languages(headers: &HeaderMap) -> Vec<String> {
+    let mut weighted: Vec<(u16, String)> = headers
+        .get_all(http::header::ACCEPT_LANGUAGE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|item| {
+            let mut parts = item.split(';');
+            let tag = parts.next()?.trim();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (!tag.is_empty() && tag != "*" && q > 0.0)
+                .then(|| ((q.clamp(0.0, 1.0) * 1000.0) as u16, tag.to_string()))
+        })
+        .take(32)
+        .collect();
+    weighted.sort_by_key(|(q, _)| std::cmp::Reverse(*q));
+    weighted.into_iter().map(|(_, tag)| tag).collect()
+}
+
 /// The cookie's name: with `Secure` it takes the `__Host-` prefix, which browsers only
 /// accept over HTTPS, for the whole host and path `/`.
 pub fn cookie_name(settings: &Settings) -> &'static str {

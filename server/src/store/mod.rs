@@ -270,7 +270,7 @@ const AUDIT_PURGE_CHUNK: i64 = 5000;
 
 use std::sync::Arc;
 
-use app::ssr::ports::Store;
+use app::ssr::ports::{Store, StoreError};
 
 /// Why the database could not be opened; printed to the operator at start-up.
 #[derive(Debug, thiserror::Error)]
@@ -295,11 +295,10 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, OpenError> {
             })?;
         return Ok(Arc::new(store));
     }
-    let Some(rest) = url.strip_prefix("sqlite:") else {
+    if !url.starts_with("sqlite:") {
         return Err(OpenError::UnsupportedScheme(url.to_string()));
-    };
-    let path = rest.trim_start_matches("//");
-    let path = path.split('?').next().unwrap_or_default();
+    }
+    let path = sqlite_path(url);
     if path.is_empty() {
         return Err(OpenError::Open {
             url: url.to_string(),
@@ -323,6 +322,110 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, OpenError> {
             reason: e.to_string(),
         })?;
     Ok(Arc::new(store))
+}
+
+/// The file part of a `sqlite:` URL (`sqlite://data/portal.db?mode=rwc` → `data/portal.db`).
+fn sqlite_path(url: &str) -> &str {
+    let rest = url.strip_prefix("sqlite:").unwrap_or(url);
+    let path = rest.trim_start_matches("//");
+    path.split('?').next().unwrap_or_default()
+}
+
+/// The database file a `sqlite:` URL names; `None` for PostgreSQL, an in-memory
+/// database or another scheme.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    let path = sqlite_path(url);
+    (!path.is_empty() && path != ":memory:" && !path.starts_with("file::memory:"))
+        .then(|| std::path::PathBuf::from(path))
+}
+
+/// The lock file beside a SQLite database: every store and command that has the
+/// database open holds a shared lock on it; a restore needs it alone.
+pub fn lock_file(database: &std::path::Path) -> std::path::PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".lock");
+    std::path::PathBuf::from(name)
+}
+
+fn open_lock_file(database: &std::path::Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_file(database))
+}
+
+/// Takes a shared lock on the database's lock file, for as long as the file is kept.
+pub fn lock_in_use(database: &std::path::Path) -> Result<std::fs::File, StoreError> {
+    let file = open_lock_file(database).map_err(|e| {
+        StoreError::Unavailable(format!(
+            "could not open the lock file {}: {e}",
+            lock_file(database).display()
+        ))
+    })?;
+    match file.try_lock_shared() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Unavailable(format!(
+            "{} is being restored from a backup; start again when the restore has finished",
+            database.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Unavailable(format!(
+            "could not lock {}: {e}",
+            lock_file(database).display()
+        ))),
+    }
+}
+
+/// Takes the database's lock file alone (for a restore); `None` while anything else has
+/// the database open.
+pub fn lock_alone(database: &std::path::Path) -> std::io::Result<Option<std::fs::File>> {
+    let file = open_lock_file(database)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// A failed migration, in words an operator can act on; a database written by a newer
+/// portal says so.
+fn migration_error(
+    error: sqlx::migrate::MigrateError,
+    migrator: &sqlx::migrate::Migrator,
+) -> StoreError {
+    use sqlx::migrate::MigrateError;
+    let newest = newest_version(migrator);
+    match error {
+        MigrateError::VersionMissing(version) if version > newest => {
+            StoreError::Unavailable(newer_schema_message(version, newest))
+        }
+        MigrateError::VersionMissing(version) => StoreError::Unavailable(format!(
+            "this database has schema version {version}, which this portal does not know \
+             (it is not from a release of this portal); nothing was changed"
+        )),
+        MigrateError::VersionMismatch(version) => StoreError::Unavailable(format!(
+            "this database's schema version {version} differs from this portal's; it was \
+             written by a different build. Nothing was changed"
+        )),
+        other => StoreError::Unavailable(format!("migrations failed: {other}")),
+    }
+}
+
+/// The newest schema version `migrator` knows.
+pub fn newest_version(migrator: &sqlx::migrate::Migrator) -> i64 {
+    migrator.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// What an older portal says of a database a newer one has written.
+pub fn newer_schema_message(version: i64, newest: i64) -> String {
+    format!(
+        "this database was written by a newer version of the portal (schema version \
+         {version}; this one knows versions up to {newest}). Run the newer version, or \
+         restore a backup made with this one; nothing was changed"
+    )
 }
 
 /// The URL without a password, for messages.

@@ -25,6 +25,9 @@ const ACCOUNT_COLUMNS: &str =
      a.last_sign_in_at, \
      EXISTS (SELECT 1 FROM security_answers s WHERE s.account_id = a.id) AS questions_set";
 
+/// This binary's PostgreSQL schema: the migrations it runs and knows.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
 impl PgStore {
     /// Connects to the PostgreSQL database at `url`, runs the migrations and makes sure
     /// the installation secret exists.
@@ -35,10 +38,10 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        sqlx::migrate!("../migrations/postgres")
+        MIGRATOR
             .run(&pool)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("migrations failed: {e}")))?;
+            .map_err(|e| super::migration_error(e, &MIGRATOR))?;
         let mut secret = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
         // The first instance to start writes it; the others keep that one.

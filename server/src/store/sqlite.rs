@@ -16,7 +16,13 @@ use sqlx::{Row, SqlitePool};
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// A shared lock on the database's lock file while the store is open, so that a
+    /// restore ([`crate::backup::restore`]) can tell that the database is in use.
+    _in_use: Option<std::fs::File>,
 }
+
+/// This binary's SQLite schema: the migrations it runs and knows.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
 const ACCOUNT_COLUMNS: &str =
     "a.id, a.login_id, a.full_name, a.password_hash, a.password_temporary, a.locked_until, \
@@ -27,6 +33,10 @@ const ACCOUNT_COLUMNS: &str =
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url` and runs the migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let in_use = match super::sqlite_file(url) {
+            Some(file) => Some(super::lock_in_use(&file)?),
+            None => None,
+        };
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL: {e}")))?
             .create_if_missing(true)
@@ -39,11 +49,14 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        sqlx::migrate!("../migrations/sqlite")
+        MIGRATOR
             .run(&pool)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("migrations failed: {e}")))?;
-        Ok(Self { pool })
+            .map_err(|e| super::migration_error(e, &MIGRATOR))?;
+        Ok(Self {
+            pool,
+            _in_use: in_use,
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {

@@ -216,17 +216,14 @@ async fn two_hundred_parallel_guesses_get_no_more_checks_than_the_limit() {
     let mut tasks = Vec::new();
     for i in 0..200 {
         let url = format!("{}/api/sign_in", app.base);
-        // The right password is among them, late: it must not get through either.
-        let password = if i == 150 {
-            TEMP.to_string()
-        } else {
-            format!("guess-{i}")
-        };
         tasks.push(tokio::spawn(async move {
             new_client()
                 .post(url)
                 .header(ACCEPT, "application/json")
-                .form(&[("username", ALLEN), ("password", password.as_str())])
+                .form(&[
+                    ("username", ALLEN),
+                    ("password", format!("guess-{i}").as_str()),
+                ])
                 .send()
                 .await
                 .map(|r| r.status())
@@ -242,23 +239,20 @@ async fn two_hundred_parallel_guesses_get_no_more_checks_than_the_limit() {
         .into_iter()
         .filter(|(kind, _, _)| kind == "sign_in_failed" || kind == "sign_in")
         .count();
-    assert!(checked <= 5, "{checked} passwords were checked");
+    // All distinct and all wrong: exactly the limit is checked, the rest are refused
+    // unchecked, with the same answer.
+    assert_eq!(checked, 5, "{checked} passwords were checked");
     assert!(
-        statuses
-            .iter()
-            .all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::OK),
+        statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED),
         "{statuses:?}"
     );
-    // The right password was either refused unchecked or one of the five checks.
-    let signed_in = statuses.iter().filter(|s| **s == StatusCode::OK).count();
-    assert!(signed_in <= 1);
-    if signed_in == 0 {
-        assert_eq!(checked, 5);
-        assert!(
-            !app.can_sign_in(ALLEN, TEMP).await,
-            "locked after the limit"
-        );
-    }
+    // The right password, after them, does not get through either. (Sent among them,
+    // it may be checked before the limit is reached, and a right password clears the
+    // count, as it should: that race is the owner's, not a guesser's.)
+    assert!(
+        !app.can_sign_in(ALLEN, TEMP).await,
+        "locked after the limit"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,13 +4,16 @@
 // Test helpers fail loudly: a failed set-up step is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod backup;
 mod caching;
 mod common;
 mod common_passwords;
+mod compression;
 mod defences;
 mod fault;
 mod instances;
 mod journey;
+mod load;
 mod postgres;
 mod practice;
 mod retention;

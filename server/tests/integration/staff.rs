@@ -375,7 +375,7 @@ async fn the_demo_has_a_school_a_class_and_a_teacher() {
 const TEACHER: &str = "tan_mei_hua@schools.gov.sg";
 
 /// Takes `login` through the first-login journey on `client`.
-async fn onboard(app: &TestApp, client: &reqwest::Client, login: &str) {
+pub async fn onboard(app: &TestApp, client: &reqwest::Client, login: &str) {
     let call = |endpoint: &'static str, form: Vec<(&'static str, &'static str)>| {
         let client = client.clone();
         async move { app.call_with(&client, endpoint, &form).await }
