@@ -434,3 +434,47 @@ async fn an_older_portal_refuses_a_database_a_newer_one_wrote() {
         .get(0);
     assert_eq!(accounts, after);
 }
+
+/// PostgreSQL's own tools, as the README says to use them: `pg_dump --format=custom`
+/// of a running portal's database, `pg_restore` into a new one, and the portal on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_database_round_trips_through_pg_dump_and_pg_restore() {
+    use super::postgres::PgDatabase;
+    use super::self_service::Reset;
+    let source = PgDatabase::create().await;
+    let url = source.url.clone();
+    let app = spawn_app_with(move |c| c.database_url = url).await;
+    app.complete_onboarding().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let dump = dir.path().join("portal.dump");
+    // Taken while the server runs (pg_dump reads one consistent snapshot).
+    let dumped = std::process::Command::new("pg_dump")
+        .args(["--format=custom", "--file"])
+        .arg(&dump)
+        .arg(&source.url)
+        .output()
+        .expect("pg_dump (Debian's postgresql-client)");
+    assert!(dumped.status.success(), "{}", text(&dumped.stderr));
+    drop(app);
+
+    let target = PgDatabase::create().await;
+    let restored = std::process::Command::new("pg_restore")
+        .args(["--no-owner", "--exit-on-error", "--dbname"])
+        .arg(&target.url)
+        .arg(&dump)
+        .output()
+        .expect("pg_restore");
+    assert!(restored.status.success(), "{}", text(&restored.stderr));
+    let url = target.url.clone();
+    let app = spawn_app_with(move |c| c.database_url = url).await;
+    assert_eq!(
+        app.sign_in_elsewhere(ALLEN, NEW_PASSWORD).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.sign_in_elsewhere(ALLEN, TEMP).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let (reset, _) = Reset::start(&app, ALLEN).await;
+    assert_eq!(reset.answer_rightly().await.status, StatusCode::OK);
+}

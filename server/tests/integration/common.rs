@@ -83,6 +83,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// A test server whose configuration `adjust` changes first.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_seeded(adjust, true).await
+}
+
+/// `spawn_app_with`; `demo`: seed the demo school (a database of a real school's
+/// accounts refuses it).
+pub async fn spawn_app_seeded(adjust: impl FnOnce(&mut Config), demo: bool) -> TestApp {
     let turn = ONE_SERVER_AT_A_TIME.clone().lock_owned().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = format!("sqlite:{}", dir.path().join("portal.db").display());
@@ -93,7 +99,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let portal = server::build_portal(&config, config.hash_cost(), Arc::new(clock.clone()))
         .await
         .expect("portal");
-    server::demo::seed(&portal).await.expect("demo seed");
+    if demo {
+        server::demo::seed(&portal).await.expect("demo seed");
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -19,3 +19,4 @@ mod practice;
 mod retention;
 mod self_service;
 mod staff;
+mod upgrade;

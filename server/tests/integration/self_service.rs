@@ -16,7 +16,7 @@ const ANSWERS: [(&str, &str); 3] = [
     ("colour", "Turquoise"),
 ];
 
-fn answer_for(question: &str) -> &'static str {
+pub fn answer_for(question: &str) -> &'static str {
     ANSWERS
         .iter()
         .find(|(q, _)| *q == question)
@@ -25,13 +25,13 @@ fn answer_for(question: &str) -> &'static str {
 }
 
 /// A browser going through "Forgot Password?".
-struct Reset<'a> {
+pub struct Reset<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
 }
 
 impl<'a> Reset<'a> {
-    async fn start(app: &'a TestApp, login: &str) -> (Reset<'a>, Answer) {
+    pub async fn start(app: &'a TestApp, login: &str) -> (Reset<'a>, Answer) {
         let reset = Reset {
             app,
             client: new_client(),
@@ -40,16 +40,16 @@ impl<'a> Reset<'a> {
         (reset, answer)
     }
 
-    async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> Answer {
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> Answer {
         self.app.call_with(&self.client, endpoint, form).await
     }
 
-    async fn state(&self) -> serde_json::Value {
+    pub async fn state(&self) -> serde_json::Value {
         self.call("reset_state", &[]).await.json()
     }
 
     /// The two questions asked now.
-    async fn questions(&self) -> [String; 2] {
+    pub async fn questions(&self) -> [String; 2] {
         let state = self.state().await;
         let list = state["Questions"]["questions"]
             .as_array()
@@ -57,21 +57,21 @@ impl<'a> Reset<'a> {
         [0, 1].map(|i| list[i].as_str().expect("id").to_string())
     }
 
-    async fn answer(&self, first: &str, second: &str) -> Answer {
+    pub async fn answer(&self, first: &str, second: &str) -> Answer {
         self.call("answer_reset", &[("answer1", first), ("answer2", second)])
             .await
     }
 
     /// Answers the questions asked with the onboarding answers, in another case and
     /// with extra spaces.
-    async fn answer_rightly(&self) -> Answer {
+    pub async fn answer_rightly(&self) -> Answer {
         let [q1, q2] = self.questions().await;
         let a1 = format!("  {} ", answer_for(&q1).to_uppercase());
         let a2 = answer_for(&q2).to_lowercase();
         self.answer(&a1, &a2).await
     }
 
-    async fn new_password(&self, password: &str) -> Answer {
+    pub async fn new_password(&self, password: &str) -> Answer {
         self.call(
             "reset_password",
             &[("new_password", password), ("confirm_password", password)],
