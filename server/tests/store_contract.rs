@@ -13,7 +13,7 @@ use std::sync::Arc;
 use app::domain::provisioning::Role;
 use app::ssr::ports::{
     AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy, NewAccount,
-    PasswordReplacement, Purged, ResetClaim, ResetLimit, Retention, Store, StoreError,
+    PasswordReplacement, Purged, ResetClaim, ResetLimit, Retention, SeenAt, Store, StoreError,
     StoredAnswer,
 };
 
@@ -172,17 +172,78 @@ async fn sessions_live_and_die(store: Arc<dyn Store>) {
         (s.account_id, s.created_at, s.last_seen_at, s.reauth_at),
         (id, T0, T0, T0)
     );
-    store.touch_session(&token, T0 + 10).await.expect("touch");
-    store.touch_session(&token, T0 + 5).await.expect("touch");
-    assert_eq!(
+    // A request's look-up: the session with its account, as it was; marked as used
+    // when within its limits and later than its last use, never otherwise.
+    let seen = |now| SeenAt {
+        now,
+        idle_secs: 100,
+        absolute_secs: 1000,
+    };
+    let last_seen = |store: Arc<dyn Store>| async move {
         store
             .session(&token)
             .await
             .expect("get")
             .expect("s")
-            .last_seen_at,
-        T0 + 10
+            .last_seen_at
+    };
+    let (record, account) = store
+        .session_for_request(&token, Some(seen(T0 + 10)))
+        .await
+        .expect("look-up")
+        .expect("found");
+    assert_eq!((record.last_seen_at, account.id), (T0, id));
+    assert_eq!(account.login_id, "a@students.edu.sg");
+    assert_eq!(last_seen(store.clone()).await, T0 + 10);
+    store
+        .session_for_request(&token, Some(seen(T0 + 5)))
+        .await
+        .expect("look-up");
+    assert_eq!(
+        last_seen(store.clone()).await,
+        T0 + 10,
+        "never back in time"
     );
+    store
+        .session_for_request(&token, None)
+        .await
+        .expect("look-up");
+    assert_eq!(
+        last_seen(store.clone()).await,
+        T0 + 10,
+        "not without `seen`"
+    );
+    store
+        .session_for_request(&token, Some(seen(T0 + 10 + 100)))
+        .await
+        .expect("look-up");
+    assert_eq!(last_seen(store.clone()).await, T0 + 10, "idle: left to end");
+    store
+        .session_for_request(&token, Some(seen(T0 + 99)))
+        .await
+        .expect("look-up");
+    assert_eq!(last_seen(store.clone()).await, T0 + 99);
+    store
+        .session_for_request(
+            &token,
+            Some(SeenAt {
+                now: T0 + 1000,
+                idle_secs: 5000,
+                absolute_secs: 1000,
+            }),
+        )
+        .await
+        .expect("look-up");
+    assert_eq!(
+        last_seen(store.clone()).await,
+        T0 + 99,
+        "too old: left to end"
+    );
+    assert!(store
+        .session_for_request(&[9u8; 32], Some(seen(T0 + 100)))
+        .await
+        .expect("look-up")
+        .is_none());
     store
         .set_pending_questions(&token, Some("[1]"))
         .await

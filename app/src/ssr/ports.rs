@@ -85,6 +85,24 @@ pub struct SessionRecord {
     pub redo_until: Option<Timestamp>,
 }
 
+/// When a request uses its session, and the limits past which the session is over.
+#[derive(Debug, Clone, Copy)]
+pub struct SeenAt {
+    pub now: Timestamp,
+    pub idle_secs: i64,
+    pub absolute_secs: i64,
+}
+
+impl SeenAt {
+    /// Whether a session with `record`'s times is marked as used: it is still within
+    /// both limits and `now` is later than its last use.
+    pub fn touches(&self, record: &SessionRecord) -> bool {
+        self.now > record.last_seen_at
+            && self.now - record.last_seen_at < self.idle_secs
+            && self.now - record.created_at < self.absolute_secs
+    }
+}
+
 impl std::fmt::Debug for SessionRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionRecord")
@@ -419,7 +437,15 @@ pub trait Store: Send + Sync + 'static {
     /// The account's audit trail, oldest first.
     async fn audit_history(&self, account: AccountId) -> Result<Vec<AuditEvent>, StoreError>;
     async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError>;
-    async fn touch_session(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError>;
+    /// A request's session and its account, in one look-up. With `seen`, the session is
+    /// also marked as used at `seen.now` if it is still within its limits (in the same
+    /// statement where the database allows it); past them it is left as it was, for
+    /// the caller to end. The record is returned as it was before.
+    async fn session_for_request(
+        &self,
+        token_hash: &[u8],
+        seen: Option<SeenAt>,
+    ) -> Result<Option<(SessionRecord, Account)>, StoreError>;
     async fn set_pending_questions(
         &self,
         token_hash: &[u8],

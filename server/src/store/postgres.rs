@@ -8,8 +8,8 @@ use std::time::Duration;
 use app::domain::provisioning::Role;
 use app::ssr::ports::{
     Account, AccountId, AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy,
-    NewAccount, PasswordReplacement, Purged, ResetClaim, ResetLimit, Retention, SessionRecord,
-    Store, StoreError, StoredAnswer, StudentStatus, Timestamp,
+    NewAccount, PasswordReplacement, Purged, ResetClaim, ResetLimit, Retention, SeenAt,
+    SessionRecord, Store, StoreError, StoredAnswer, StudentStatus, Timestamp,
 };
 use async_trait::async_trait;
 use sqlx::postgres::PgPoolOptions;
@@ -134,6 +134,17 @@ fn slots_text(slots: [usize; 2]) -> String {
 fn parse_slots(text: &str) -> Option<[usize; 2]> {
     let (a, b) = text.split_once(',')?;
     Some([a.parse().ok()?, b.parse().ok()?])
+}
+
+fn session_from_row(row: &sqlx::postgres::PgRow) -> Result<SessionRecord, StoreError> {
+    Ok(SessionRecord {
+        account_id: row.try_get("account_id").map_err(db_error)?,
+        created_at: row.try_get("created_at").map_err(db_error)?,
+        last_seen_at: row.try_get("last_seen_at").map_err(db_error)?,
+        pending_questions: row.try_get("pending_questions").map_err(db_error)?,
+        reauth_at: row.try_get("reauth_at").map_err(db_error)?,
+        redo_until: row.try_get("redo_until").map_err(db_error)?,
+    })
 }
 
 fn account_from_row(row: &sqlx::postgres::PgRow) -> Result<Account, StoreError> {
@@ -711,29 +722,36 @@ impl Store for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db_error)?;
-        row.map(|row| {
-            Ok(SessionRecord {
-                account_id: row.try_get("account_id").map_err(db_error)?,
-                created_at: row.try_get("created_at").map_err(db_error)?,
-                last_seen_at: row.try_get("last_seen_at").map_err(db_error)?,
-                pending_questions: row.try_get("pending_questions").map_err(db_error)?,
-                reauth_at: row.try_get("reauth_at").map_err(db_error)?,
-                redo_until: row.try_get("redo_until").map_err(db_error)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(session_from_row).transpose()
     }
 
-    async fn touch_session(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE sessions SET last_seen_at = GREATEST(last_seen_at, $1) WHERE token_hash = $2",
-        )
-        .bind(now)
-        .bind(token_hash)
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(())
+    async fn session_for_request(
+        &self,
+        token_hash: &[u8],
+        seen: Option<SeenAt>,
+    ) -> Result<Option<(SessionRecord, Account)>, StoreError> {
+        // One round trip: the touch runs in the same statement (a data-modifying CTE);
+        // the SELECT sees the session as it was before it.
+        let sql = format!(
+            "WITH touched AS ( \
+               UPDATE sessions SET last_seen_at = $2 \
+               WHERE token_hash = $1 AND $3 AND last_seen_at < $2 \
+                 AND $2 - last_seen_at < $4 AND $2 - created_at < $5) \
+             SELECT s.account_id, s.created_at, s.last_seen_at, s.pending_questions, \
+             COALESCE(s.reauth_at, s.created_at) AS reauth_at, s.redo_until, {ACCOUNT_COLUMNS} \
+             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .bind(seen.map_or(0, |s| s.now))
+            .bind(seen.is_some())
+            .bind(seen.map_or(0, |s| s.idle_secs))
+            .bind(seen.map_or(0, |s| s.absolute_secs))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.map(|row| Ok((session_from_row(&row)?, account_from_row(&row)?)))
+            .transpose()
     }
 
     async fn set_pending_questions(

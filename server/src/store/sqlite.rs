@@ -7,8 +7,8 @@ use std::time::Duration;
 use app::domain::provisioning::Role;
 use app::ssr::ports::{
     Account, AccountId, AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy,
-    NewAccount, PasswordReplacement, Purged, ResetClaim, ResetLimit, Retention, SessionRecord,
-    Store, StoreError, StoredAnswer, StudentStatus, Timestamp,
+    NewAccount, PasswordReplacement, Purged, ResetClaim, ResetLimit, Retention, SeenAt,
+    SessionRecord, Store, StoreError, StoredAnswer, StudentStatus, Timestamp,
 };
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -135,6 +135,17 @@ fn slots_text(slots: [usize; 2]) -> String {
 fn parse_slots(text: &str) -> Option<[usize; 2]> {
     let (a, b) = text.split_once(',')?;
     Some([a.parse().ok()?, b.parse().ok()?])
+}
+
+fn session_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<SessionRecord, StoreError> {
+    Ok(SessionRecord {
+        account_id: row.try_get("account_id").map_err(db_error)?,
+        created_at: row.try_get("created_at").map_err(db_error)?,
+        last_seen_at: row.try_get("last_seen_at").map_err(db_error)?,
+        pending_questions: row.try_get("pending_questions").map_err(db_error)?,
+        reauth_at: row.try_get("reauth_at").map_err(db_error)?,
+        redo_until: row.try_get("redo_until").map_err(db_error)?,
+    })
 }
 
 fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError> {
@@ -709,27 +720,41 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db_error)?;
-        row.map(|row| {
-            Ok(SessionRecord {
-                account_id: row.try_get("account_id").map_err(db_error)?,
-                created_at: row.try_get("created_at").map_err(db_error)?,
-                last_seen_at: row.try_get("last_seen_at").map_err(db_error)?,
-                pending_questions: row.try_get("pending_questions").map_err(db_error)?,
-                reauth_at: row.try_get("reauth_at").map_err(db_error)?,
-                redo_until: row.try_get("redo_until").map_err(db_error)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(session_from_row).transpose()
     }
 
-    async fn touch_session(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE token_hash = ?")
-            .bind(now)
+    async fn session_for_request(
+        &self,
+        token_hash: &[u8],
+        seen: Option<SeenAt>,
+    ) -> Result<Option<(SessionRecord, Account)>, StoreError> {
+        // SQLite is in the process: the look-up and the touch are two cheap statements.
+        let sql = format!(
+            "SELECT s.account_id, s.created_at, s.last_seen_at, s.pending_questions, \
+             COALESCE(s.reauth_at, s.created_at) AS reauth_at, s.redo_until, {ACCOUNT_COLUMNS} \
+             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?"
+        );
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let record = session_from_row(&row)?;
+        let account = account_from_row(&row)?;
+        if let Some(seen) = seen.filter(|seen| seen.touches(&record)) {
+            sqlx::query(
+                "UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE token_hash = ?",
+            )
+            .bind(seen.now)
             .bind(token_hash)
             .execute(&self.pool)
             .await
             .map_err(db_error)?;
-        Ok(())
+        }
+        Ok(Some((record, account)))
     }
 
     async fn set_pending_questions(

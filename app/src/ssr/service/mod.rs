@@ -10,8 +10,8 @@ use sha2::{Digest as _, Sha256};
 
 use super::ports::{
     Account, AccountId, AuditEvent, Clock, FailureOutcome, HashError, HashUpgrade, LockoutPolicy,
-    PasswordReplacement, ResetLimit, SecretHasher, SessionRecord, Store, StoreError, StoredAnswer,
-    Timestamp,
+    PasswordReplacement, ResetLimit, SecretHasher, SeenAt, SessionRecord, Store, StoreError,
+    StoredAnswer, Timestamp,
 };
 
 mod retention;
@@ -327,10 +327,22 @@ impl Portal {
             return Ok(None);
         };
         let hash = token_hash(token);
-        let Some(record) = self.store.session(&hash).await.map_err(internal)? else {
+        let now = self.clock.now();
+        // One look-up (one round trip on PostgreSQL) that also marks a session within
+        // its limits as used; a background refresh does not count as use.
+        let seen = (!background).then_some(SeenAt {
+            now,
+            idle_secs: self.settings.idle_timeout_secs,
+            absolute_secs: self.settings.absolute_timeout_secs,
+        });
+        let Some((record, account)) = self
+            .store
+            .session_for_request(&hash, seen)
+            .await
+            .map_err(internal)?
+        else {
             return Ok(None);
         };
-        let now = self.clock.now();
         let idle = now - record.last_seen_at >= self.settings.idle_timeout_secs;
         let too_old = now - record.created_at >= self.settings.absolute_timeout_secs;
         if idle || too_old {
@@ -343,15 +355,6 @@ impl Portal {
             .await?;
             return Ok(None);
         }
-        let Some(account) = self
-            .store
-            .account(record.account_id)
-            .await
-            .map_err(internal)?
-        else {
-            self.store.delete_session(&hash).await.map_err(internal)?;
-            return Ok(None);
-        };
         if account.onboarding() && now - record.reauth_at >= self.settings.journey_secs {
             // The journey runs on the sign-in with the letter's password; it ends on its
             // own, so an abandoned first login cannot be finished by someone else later.
@@ -359,12 +362,7 @@ impl Portal {
                 .await?;
             return Ok(None);
         }
-        if now > record.last_seen_at && !background {
-            self.store
-                .touch_session(&hash, now)
-                .await
-                .map_err(internal)?;
-        }
+        let touched = seen.is_some_and(|seen| seen.touches(&record));
         Ok(Some(ActiveSession {
             token_hash: hash,
             token: Secret::new(token),
@@ -372,7 +370,7 @@ impl Portal {
             client: client.map(str::to_string),
             account,
             record: SessionRecord {
-                last_seen_at: if background { record.last_seen_at } else { now },
+                last_seen_at: if touched { now } else { record.last_seen_at },
                 ..record
             },
         }))
