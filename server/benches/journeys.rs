@@ -2,8 +2,8 @@
 //! hash rate allows. Each virtual parent opens the sign-in page, signs in with the
 //! temporary password, sets up three questions, confirms them, changes the password
 //! and lands on the portal: every page a browser would load (server-rendered) and
-//! every server-function call, over HTTP with its own cookies, one fresh account per
-//! journey. The figure is
+//! every server-function call, over HTTP with its own cookies and accepting brotli and
+//! gzip as browsers do, one fresh account per journey. The figure is
 //!
 //!   journeys/s ÷ (raw argon2id rate ÷ argon2 operations per journey)     (goal ≥ 0.85)
 //!
@@ -25,45 +25,59 @@ use common::*;
 
 const NEW_PASSWORD: &str = "Quiet-Harbour-81";
 
-/// One request of the journey; `Ok` when it answered 200.
-async fn step(request: reqwest::RequestBuilder) -> Result<(), String> {
+/// What browsers send: every request of a journey accepts brotli and gzip.
+const BROWSER_ENCODINGS: &str = "br, gzip";
+
+/// One request of the journey; `Ok` with the bytes of its body (as sent: compressed
+/// when it was) when it answered 200.
+async fn step(request: reqwest::RequestBuilder) -> Result<usize, String> {
     let response = request.send().await.map_err(|e| e.to_string())?;
     let status = response.status();
     // Read the whole body, as a browser would.
-    let _ = response.bytes().await.map_err(|e| e.to_string())?;
+    let body = response.bytes().await.map_err(|e| e.to_string())?;
     if status.is_success() {
-        Ok(())
+        Ok(body.len())
     } else {
         Err(status.to_string())
     }
 }
 
-/// One student's first login from the sign-in page to the portal.
-async fn journey(base: &str, login: &str) -> Result<(), String> {
+/// One student's first login from the sign-in page to the portal, as a browser that
+/// accepts `encodings`; the bytes of the bodies it received.
+async fn journey(base: &str, login: &str, encodings: Option<&str>) -> Result<usize, String> {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| e.to_string())?;
+    let encoded = |request: reqwest::RequestBuilder| match encodings {
+        Some(encodings) => request.header("accept-encoding", encodings),
+        None => request,
+    };
     let page = |path: &str| {
-        client
-            .get(format!("{base}{path}"))
-            .header("accept", "text/html")
+        encoded(
+            client
+                .get(format!("{base}{path}"))
+                .header("accept", "text/html"),
+        )
     };
     let call = |name: &str, form: &[(&str, &str)]| {
-        client
-            .post(format!("{base}/api/{name}"))
-            .header("accept", "application/json")
-            .form(form)
+        encoded(
+            client
+                .post(format!("{base}/api/{name}"))
+                .header("accept", "application/json")
+                .form(form),
+        )
     };
-    step(page("/")).await?;
-    step(call(
+    let mut bytes = 0;
+    bytes += step(page("/")).await?;
+    bytes += step(call(
         "sign_in",
         &[("username", login), ("password", TEMPORARY_PASSWORD)],
     ))
     .await?;
-    step(page("/sspr/setup-questions")).await?;
-    step(call(
+    bytes += step(page("/sspr/setup-questions")).await?;
+    bytes += step(call(
         "setup_questions",
         &[
             ("question1", "food"),
@@ -75,11 +89,11 @@ async fn journey(base: &str, login: &str) -> Result<(), String> {
         ],
     ))
     .await?;
-    step(page("/sspr/confirm-questions")).await?;
-    step(call("confirm_questions", &[])).await?;
-    step(page("/sspr/questions-saved")).await?;
-    step(page("/sspr/change-password")).await?;
-    step(call(
+    bytes += step(page("/sspr/confirm-questions")).await?;
+    bytes += step(call("confirm_questions", &[])).await?;
+    bytes += step(page("/sspr/questions-saved")).await?;
+    bytes += step(page("/sspr/change-password")).await?;
+    bytes += step(call(
         "change_password",
         &[
             ("new_password", NEW_PASSWORD),
@@ -87,9 +101,9 @@ async fn journey(base: &str, login: &str) -> Result<(), String> {
         ],
     ))
     .await?;
-    step(page("/sspr/password-changed")).await?;
-    step(page("/portal?first=1")).await?;
-    Ok(())
+    bytes += step(page("/sspr/password-changed")).await?;
+    bytes += step(page("/portal?first=1")).await?;
+    Ok(bytes)
 }
 
 struct Phase {
@@ -121,8 +135,8 @@ async fn run_journeys(base: &str, next: &Arc<AtomicUsize>, clients: usize, secs:
         tasks.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let login = bench_login(next.fetch_add(1, Ordering::Relaxed));
-                match journey(&base, &login).await {
-                    Ok(()) => done.fetch_add(1, Ordering::Relaxed),
+                match journey(&base, &login, Some(BROWSER_ENCODINGS)).await {
+                    Ok(_) => done.fetch_add(1, Ordering::Relaxed),
                     Err(e) => {
                         eprintln!("journey of {login} failed: {e}");
                         failed.fetch_add(1, Ordering::Relaxed)
@@ -156,6 +170,14 @@ async fn measure(database: Database, secs: f64, rounds: usize) {
     let empty = database_figures(&database).await;
     add_accounts(&portal, accounts).await;
     let next = Arc::new(AtomicUsize::new(0));
+    // Bytes a journey receives, compressed as browsers ask and not (one of each).
+    let mut per_journey_bytes = [0usize; 2];
+    for (i, encodings) in [Some(BROWSER_ENCODINGS), None].into_iter().enumerate() {
+        let login = bench_login(next.fetch_add(1, Ordering::Relaxed));
+        per_journey_bytes[i] = journey(&base, &login, encodings)
+            .await
+            .or_fail("a measured journey");
+    }
     run_journeys(&base, &next, clients, 1.0).await; // warm-up
     let before = database_figures(&database).await;
 
@@ -189,6 +211,13 @@ async fn measure(database: Database, secs: f64, rounds: usize) {
     let rate = journeys as f64 / time;
     let per_journey = jobs / journeys.max(1) as f64;
     let limit = raw / per_journey;
+    println!(
+        "  bytes per journey (bodies) : {} compressed (br, as browsers ask), {} uncompressed: \
+         {:.2} of it",
+        per_journey_bytes[0],
+        per_journey_bytes[1],
+        per_journey_bytes[0] as f64 / per_journey_bytes[1].max(1) as f64
+    );
     println!("  raw argon2id rate          : {raw:>8.1} /s");
     println!("  argon2 operations / journey: {per_journey:>8.2}   (counted by the server)");
     println!("  journeys completed         : {journeys} in {time:.1} s, {failed} failed");

@@ -294,6 +294,15 @@ impl Drop for Binary {
 /// Starts the server binary with `args` on a free loopback port, the environment
 /// `env` on top of the benchmarks' own (quiet logs), and waits until it answers.
 pub async fn start_binary(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Binary {
+    start_binary_logging(args, env, std::process::Stdio::inherit()).await
+}
+
+/// `start_binary`, its log (stderr) going to `log`.
+pub async fn start_binary_logging(
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+    log: std::process::Stdio,
+) -> Binary {
     use std::process::{Command, Stdio};
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -307,7 +316,7 @@ pub async fn start_binary(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Bi
         .env("RUST_LOG", "warn")
         .envs(env.iter().copied())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(log)
         .spawn()
         .or_fail("start the server binary");
     let server = Binary {

@@ -69,7 +69,7 @@ async fn pages_are_compressed_but_never_what_staff_see() {
     // Staff: nothing is compressed, pages or server functions, whatever the browser asks.
     let staff = new_client();
     super::staff::onboard(&app, &staff, server::demo::DEMO_STAFF.1).await;
-    for path in ["/staff", "/staff/class?class=P5%20Kindness", "/portal"] {
+    for path in ["/staff", "/staff/class?name=P5%20Kindness", "/portal"] {
         let (status, encoding, _) = fetched(&app, &staff, path).await;
         assert!(
             status.is_success() || status.is_redirection(),
