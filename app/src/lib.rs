@@ -1,14 +1,16 @@
 //! The portal's shared Leptos crate: the pages of the first-login journey, the server
 //! functions they call, and the pure rules both sides run.
 //!
-//! - [`domain`]: pure rules (password policy, answers, step machine), no framework types.
+//! - [`domain`] (the crate `app/domain`): pure rules (password policy, answers, step
+//!   machine), no framework types.
 //! - [`api`]: `#[server]` functions and the errors they may return.
 //! - [`pages`] and [`components`]: one component per journey screen, shared widgets.
 //! - `ssr` (server build only): the ports the server implements and the services.
 
 pub mod api;
 pub mod components;
-pub mod domain;
+/// The pure rules, in a crate of their own (`app/domain`).
+pub use domain;
 pub mod pages;
 pub mod practice;
 #[cfg(feature = "ssr")]

@@ -37,14 +37,7 @@ pub async fn load_session(
         .await
     {
         Ok(session) => session,
-        Err(_) => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::RETRY_AFTER, "5")],
-                "The portal is temporarily unavailable. Please try again in a moment.",
-            )
-                .into_response()
-        }
+        Err(error) => return crate::errors::route_error(error),
     };
     // Staff answers may carry temporary passwords: never compressed (BREACH).
     let uncompressed = request.uri().path().starts_with("/staff")
@@ -187,20 +180,7 @@ pub async fn server_fn_status(request: Request, next: Next) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        if let Ok(status) = StatusCode::from_u16(error.status()) {
-            parts.status = status;
-        }
-        let retry_after = match error {
-            AppError::Busy => Some(2),
-            AppError::Unavailable => Some(5),
-            AppError::Throttled { retry_after_secs } => Some(retry_after_secs),
-            _ => None,
-        };
-        if let Some(secs) = retry_after {
-            parts
-                .headers
-                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
-        }
+        crate::errors::with_status(&mut parts, &error);
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }

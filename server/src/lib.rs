@@ -9,6 +9,7 @@ pub mod compression;
 pub mod config;
 pub mod crypto;
 pub mod demo;
+pub mod errors;
 pub mod guard;
 pub mod headers;
 pub mod ops;

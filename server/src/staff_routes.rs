@@ -9,22 +9,14 @@ use app::ssr::context::RequestContext;
 use app::ssr::provisioning::{report_csv, ImportRow, ReportLine, RowOutcome};
 use app::ssr::service::Portal;
 use axum::extract::{Multipart, Query, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 
 /// The largest class list accepted (2,000 rows fit with room to spare).
 pub const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
 
 fn refuse(error: AppError) -> Response {
-    match error {
-        AppError::SessionEnded => Redirect::to("/?timeout=1").into_response(),
-        AppError::WrongStep { path } => Redirect::to(&path).into_response(),
-        _ => (
-            StatusCode::FORBIDDEN,
-            "This page is only for school staff, and only for the students of their own school.",
-        )
-            .into_response(),
-    }
+    crate::errors::route_error(error)
 }
 
 fn context(request: &Request) -> RequestContext {

@@ -97,6 +97,17 @@ impl AppError {
             AppError::Internal => 500,
         }
     }
+
+    /// How long a client should wait before trying again (`Retry-After`), for the
+    /// errors that pass.
+    pub fn retry_after_secs(&self) -> Option<u32> {
+        match self {
+            AppError::Busy => Some(2),
+            AppError::Unavailable => Some(5),
+            AppError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
 }
 
 impl FromServerFnError for AppError {

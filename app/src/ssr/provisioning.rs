@@ -11,6 +11,7 @@ use super::ports::{Account, AccountId, NewAccount};
 use super::service::{hash_error, internal, Portal};
 use crate::api::error::{AppError, InputProblem};
 pub use crate::api::error::{MAX_CLASS_CHARS, MAX_NAME_CHARS, MAX_REGISTER_CHARS};
+use crate::domain::audit::AuditKind;
 use crate::domain::login_id::LoginId;
 use crate::domain::provisioning::{
     login_base, login_id_candidate, new_student_login_id, temporary_password, Role, STUDENT_DOMAIN,
@@ -501,7 +502,7 @@ impl Portal {
             self.audit_as(
                 Some(id),
                 actor,
-                "account_created",
+                AuditKind::AccountCreated,
                 None,
                 Some(&format!("class {class} of {school}")),
             )
@@ -527,7 +528,7 @@ impl Portal {
         self.audit_as(
             Some(account.id),
             actor,
-            "password_reset_by_staff",
+            AuditKind::PasswordResetByStaff,
             None,
             Some("new temporary password; sessions ended"),
         )
@@ -582,7 +583,7 @@ impl Portal {
         self.audit_as(
             Some(id),
             actor,
-            "account_created",
+            AuditKind::AccountCreated,
             None,
             Some(role.as_str()),
         )
@@ -596,7 +597,7 @@ impl Portal {
             .clear_answers(account)
             .await
             .map_err(internal)?;
-        self.audit_as(Some(account), actor, "answers_cleared", None, None)
+        self.audit_as(Some(account), actor, AuditKind::AnswersCleared, None, None)
             .await;
         Ok(())
     }

@@ -34,6 +34,17 @@ async fn run(database_url: &str, args: &[&str]) -> Output {
     .expect("join")
 }
 
+/// Records a schema change this portal does not know, as a newer portal would have.
+async fn as_if_written_by_a_newer_portal(pool: &sqlx::SqlitePool) {
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+         execution_time) VALUES (29991231000001, 'from the future', TRUE, X'00', 0)",
+    )
+    .execute(pool)
+    .await
+    .expect("future row");
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -357,13 +368,7 @@ async fn a_restore_is_refused_while_the_database_is_in_use_and_for_a_bad_copy() 
         let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", newer.display()))
             .await
             .expect("newer");
-        sqlx::query(
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
-             execution_time) VALUES (29991231000001, 'from the future', TRUE, X'00', 0)",
-        )
-        .execute(&pool)
-        .await
-        .expect("future row");
+        as_if_written_by_a_newer_portal(&pool).await;
         pool.close().await;
     }
     for (file, why) in [
@@ -405,13 +410,7 @@ async fn an_older_portal_refuses_a_database_a_newer_one_wrote() {
     let own = url.clone();
     let app = spawn_app_with(move |c| c.database_url = own).await;
     let pool = app.pool().await;
-    sqlx::query(
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
-         execution_time) VALUES (29991231000001, 'from the future', TRUE, X'00', 0)",
-    )
-    .execute(&pool)
-    .await
-    .expect("future row");
+    as_if_written_by_a_newer_portal(&pool).await;
     let accounts: i64 = sqlx::query("SELECT COUNT(*) FROM accounts")
         .fetch_one(&pool)
         .await

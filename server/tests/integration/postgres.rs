@@ -136,6 +136,8 @@ async fn when_the_database_goes_away_the_portal_says_so_and_comes_back_by_itself
     };
     assert_eq!(get("/healthz").await.status(), StatusCode::OK);
     assert_eq!(get("/readyz").await.status(), StatusCode::OK);
+    let staff = new_client();
+    super::staff::onboard(&app, &staff, server::demo::DEMO_STAFF.1).await;
 
     // Close the database to connections and cut the open ones.
     let base = db
@@ -173,6 +175,27 @@ async fn when_the_database_goes_away_the_portal_says_so_and_comes_back_by_itself
         attempt.body
     );
     assert_eq!(attempt.json(), serde_json::json!("Unavailable"));
+    // The staff routes too: "try again in a moment", not "only for school staff".
+    for path in [
+        "/staff/letters.csv?id=1",
+        "/staff",
+        "/staff/class?name=P5%20Kindness",
+    ] {
+        let answer = staff
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("staff route");
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert_eq!(
+            answer
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("5"),
+            "{path}"
+        );
+    }
 
     // The database comes back: so does the portal, without a restart.
     sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))

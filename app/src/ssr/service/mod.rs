@@ -19,6 +19,7 @@ mod self_service;
 use super::throttle::{ClientThrottle, ThrottleSettings};
 use crate::api::error::AppError;
 use crate::domain::answers::{normalise_answer, parse_choices, ChosenQuestion, QUESTION_COUNT};
+use crate::domain::audit::{AuditKind, Throttled};
 use crate::domain::journey::{current_step, may_visit, JourneyState, Step};
 use crate::domain::login_id::LoginId;
 use crate::domain::password::{check_new_password, PasswordOwner, PasswordPolicy, Violation};
@@ -386,7 +387,7 @@ impl Portal {
         self.store.delete_session(hash).await.map_err(internal)?;
         self.audit(
             Some(record.account_id),
-            "session_timeout",
+            AuditKind::SessionTimeout,
             client.map(str::to_string),
             Some(why),
         )
@@ -426,17 +427,17 @@ impl Portal {
     pub(crate) async fn check_throttle(
         &self,
         limiter: &ClientThrottle,
-        what: &'static str,
+        what: Throttled,
         client: Option<&str>,
     ) -> Result<(), AppError> {
         let Err(retry_after_secs) = limiter.check(client) else {
             return Ok(());
         };
-        metrics::counter!("portal_throttled_total", "what" => what).increment(1);
+        metrics::counter!("portal_throttled_total", "what" => what.as_str()).increment(1);
         if self.throttled_audit.check(client).is_ok() {
             self.audit(
                 None,
-                &format!("{what}_throttled"),
+                AuditKind::Throttled(what),
                 client.map(str::to_string),
                 Some("further refusals for this address this minute are only counted"),
             )
@@ -475,7 +476,7 @@ impl Portal {
         password: &Secret,
         client: Option<String>,
     ) -> Result<(NewToken, Step, bool), AppError> {
-        self.check_throttle(&self.throttle, "sign_in", client.as_deref())
+        self.check_throttle(&self.throttle, Throttled::SignIn, client.as_deref())
             .await?;
         let _slot = self.admit_sign_in()?;
         let parsed = LoginId::parse(login_id);
@@ -511,8 +512,13 @@ impl Portal {
                     .await
                     .map_err(internal)?;
             }
-            self.audit(None, "sign_in_failed", client, Some("unknown login id"))
-                .await;
+            self.audit(
+                None,
+                AuditKind::SignInFailed,
+                client,
+                Some("unknown login id"),
+            )
+            .await;
             return Err(self.invalid_credentials());
         };
         let Checked::Right { upgraded_hash } = self
@@ -529,7 +535,7 @@ impl Portal {
                 .map_err(internal)?;
             self.audit(
                 Some(account.id),
-                "sign_in_refused",
+                AuditKind::SignInRefused,
                 client,
                 Some("temporary password expired"),
             )
@@ -547,7 +553,7 @@ impl Portal {
             .map_err(internal)?;
         self.audit(
             Some(account.id),
-            "sign_in",
+            AuditKind::SignIn,
             client,
             upgrade.map(|_| "password hash upgraded to the current parameters"),
         )
@@ -593,8 +599,13 @@ impl Portal {
                 .verify_dummy(password)
                 .await
                 .map_err(hash_error)?;
-            self.audit(Some(account.id), "sign_in_refused", client, Some("locked"))
-                .await;
+            self.audit(
+                Some(account.id),
+                AuditKind::SignInRefused,
+                client,
+                Some("locked"),
+            )
+            .await;
             return Ok(Checked::Wrong);
         }
         let verification = match self.hasher.check(password, &account.password_hash).await {
@@ -650,7 +661,7 @@ impl Portal {
         };
         self.audit(
             Some(account),
-            "sign_in_failed",
+            AuditKind::SignInFailed,
             client.clone(),
             Some(&detail),
         )
@@ -659,7 +670,7 @@ impl Portal {
             let minutes = (until - self.clock.now()).div_euclid(60);
             self.audit(
                 Some(account),
-                "account_locked",
+                AuditKind::AccountLocked,
                 client,
                 Some(&format!("locked for {minutes} minutes")),
             )
@@ -678,7 +689,7 @@ impl Portal {
         self.audit_as(
             Some(account),
             actor,
-            "account_unlocked",
+            AuditKind::AccountUnlocked,
             None,
             Some(if was_locked {
                 "lockout lifted"
@@ -748,7 +759,7 @@ impl Portal {
             .map_err(internal)?;
         self.audit(
             Some(session.account.id),
-            "answers_set",
+            AuditKind::AnswersSet,
             session.client.clone(),
             None,
         )
@@ -772,7 +783,7 @@ impl Portal {
             .ok_or(AppError::Internal)?;
         self.audit(
             Some(session.account.id),
-            "password_changed",
+            AuditKind::PasswordChanged,
             session.client.clone(),
             None,
         )
@@ -871,7 +882,7 @@ impl Portal {
             .map_err(internal)?;
         self.audit(
             Some(session.account.id),
-            "sign_out",
+            AuditKind::SignOut,
             session.client.clone(),
             None,
         )
@@ -901,7 +912,7 @@ impl Portal {
             .map_err(internal)?;
         self.audit(
             Some(session.account.id),
-            "practice_reset",
+            AuditKind::PracticeReset,
             session.client.clone(),
             None,
         )
@@ -913,7 +924,7 @@ impl Portal {
     pub async fn audit(
         &self,
         account_id: Option<i64>,
-        kind: &str,
+        kind: AuditKind,
         client: Option<String>,
         detail: Option<&str>,
     ) {
@@ -926,13 +937,13 @@ impl Portal {
         &self,
         account_id: Option<i64>,
         actor: &str,
-        kind: &str,
+        kind: AuditKind,
         client: Option<String>,
         detail: Option<&str>,
     ) {
         // Every security event is also a Prometheus counter: sign-ins, failures,
         // lockouts, onboarding steps completed, resets…
-        metrics::counter!("portal_events_total", "kind" => kind.to_string()).increment(1);
+        metrics::counter!("portal_events_total", "kind" => kind.as_str()).increment(1);
         let event = AuditEvent {
             at: self.clock.now(),
             account_id,
@@ -942,7 +953,7 @@ impl Portal {
             detail: detail.map(str::to_string),
         };
         if let Err(error) = self.store.audit(event).await {
-            tracing::error!(%error, kind, "could not write audit event");
+            tracing::error!(%error, kind = kind.as_str(), "could not write audit event");
         }
     }
 }

@@ -8,6 +8,7 @@ use super::{hash_error, internal, ActiveSession, Checked, CredentialChange, NewT
 use crate::api::error::AppError;
 use crate::api::ResetView;
 use crate::domain::answers::{normalise_answer, QuestionId, QUESTION_COUNT, QUESTION_LISTS};
+use crate::domain::audit::{AuditKind, Throttled};
 use crate::domain::journey::Step;
 use crate::domain::login_id::LoginId;
 use crate::domain::provisioning::Role;
@@ -40,7 +41,7 @@ impl Portal {
         login_id: &str,
         client: Option<String>,
     ) -> Result<NewToken, AppError> {
-        self.check_throttle(&self.throttle, "reset_start", client.as_deref())
+        self.check_throttle(&self.throttle, Throttled::ResetStart, client.as_deref())
             .await?;
         let answer_at = tokio::time::Instant::now() + RESET_START_FLOOR;
         let id = LoginId::parse(login_id).ok_or(AppError::InvalidLoginId)?;
@@ -74,7 +75,7 @@ impl Portal {
         // so the time taken tells nothing either.
         self.audit(
             account.as_ref().map(|a| a.id),
-            "reset_started",
+            AuditKind::ResetStarted,
             client,
             None,
         )
@@ -177,8 +178,12 @@ impl Portal {
         if challenge.verified_at.is_some() {
             return Ok(());
         }
-        self.check_throttle(&self.answer_throttle, "reset_answers", client.as_deref())
-            .await?;
+        self.check_throttle(
+            &self.answer_throttle,
+            Throttled::ResetAnswers,
+            client.as_deref(),
+        )
+        .await?;
         let limit = &self.settings.reset_limit;
         let hours = u32::try_from(limit.block_secs.div_euclid(3600)).unwrap_or(u32::MAX);
         let now = self.clock.now();
@@ -223,8 +228,13 @@ impl Portal {
                 .verify_challenge(&hash, now)
                 .await
                 .map_err(internal)?;
-            self.audit(challenge.account_id, "reset_answers_matched", client, None)
-                .await;
+            self.audit(
+                challenge.account_id,
+                AuditKind::ResetAnswersMatched,
+                client,
+                None,
+            )
+            .await;
             return Ok(());
         }
         let blocked = self
@@ -243,9 +253,9 @@ impl Portal {
         self.audit(
             challenge.account_id,
             if blocked.is_some() {
-                "reset_blocked"
+                AuditKind::ResetBlocked
             } else {
-                "reset_answers_failed"
+                AuditKind::ResetAnswersFailed
             },
             client,
             None,
@@ -284,7 +294,7 @@ impl Portal {
         self.store.delete_challenge(&hash).await.map_err(internal)?;
         self.audit(
             Some(id),
-            "password_reset",
+            AuditKind::PasswordReset,
             client,
             Some("with the security questions; every session ended"),
         )
@@ -331,7 +341,7 @@ impl Portal {
             .map_err(internal)?;
         self.audit(
             Some(account.id),
-            "signed_in_again",
+            AuditKind::SignedInAgain,
             session.client.clone(),
             Some("SSPR"),
         )
@@ -389,7 +399,7 @@ impl Portal {
             .ok_or(AppError::Internal)?;
         self.audit(
             Some(account.id),
-            "password_changed",
+            AuditKind::PasswordChanged,
             session.client.clone(),
             Some("SSPR; other sessions ended"),
         )

@@ -227,7 +227,7 @@ pub fn check_new_password(
 /// (shorter ones already fail the length rule) that could pass the other rules. The
 /// server also checks the full list (`crate::ssr::common_passwords`) before storing.
 #[path = "common_subset.rs"]
-pub(crate) mod common_subset;
+pub mod common_subset;
 
 /// Expected passwords the leaked-password list misses (NIST SP 800-63B's "context
 /// specific words": the school, the portal, Singapore) and symbol-decorated favourites

@@ -2,6 +2,7 @@
 //! same code runs in the browser (wasm) and on the server and is tested on its own.
 
 pub mod answers;
+pub mod audit;
 pub mod journey;
 pub mod login_id;
 pub mod password;
