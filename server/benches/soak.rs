@@ -125,7 +125,7 @@ async fn journey(t: &Traffic, client: &reqwest::Client, login: &str) -> bool {
             .await)
         && ok(t
             .send(
-                "journey_step",
+                "setup_questions",
                 t.call(
                     client,
                     "setup_questions",
@@ -144,7 +144,10 @@ async fn journey(t: &Traffic, client: &reqwest::Client, login: &str) -> bool {
             .send("page", t.page(client, "/sspr/confirm-questions"))
             .await)
         && ok(t
-            .send("journey_step", t.call(client, "confirm_questions", &[]))
+            .send(
+                "confirm_questions",
+                t.call(client, "confirm_questions", &[]),
+            )
             .await)
         && ok(t
             .send("page", t.page(client, "/sspr/change-password"))
@@ -305,6 +308,36 @@ fn status_kib(pid: u32, field: &str) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// Rows in the tables that grow with traffic: what the retention job must keep bounded
+/// (sessions, reset attempts and limits, unknown-ID counts) and what it keeps by policy
+/// (the audit trail, 400 days).
+async fn table_rows(path: &std::path::Path) -> String {
+    use sqlx::Connection as _;
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true);
+    let Ok(mut db) = sqlx::SqliteConnection::connect_with(&options).await else {
+        return "rows: ?".to_string();
+    };
+    let mut out = String::from("rows:");
+    for (label, table) in [
+        ("audit", "audit_events"),
+        ("sessions", "sessions"),
+        ("challenges", "reset_challenges"),
+        ("limits", "reset_limits"),
+        ("unknown", "unknown_sign_ins"),
+        ("answers", "security_answers"),
+    ] {
+        let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&mut db)
+            .await
+            .unwrap_or(-1);
+        out.push_str(&format!(" {label} {count}"));
+    }
+    let _ = db.close().await;
+    out
+}
+
 fn database_bytes(path: &std::path::Path) -> u64 {
     ["", "-wal", "-shm"]
         .iter()
@@ -411,6 +444,7 @@ async fn main() {
                 }
             ));
         }
+        line.push_str(&format!("  | {}", table_rows(&db).await));
         if window.transport_errors > 0 {
             line.push_str(&format!("  | transport errors {}", window.transport_errors));
         }

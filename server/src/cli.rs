@@ -16,7 +16,7 @@ async fn find(portal: &Portal, login_id: &str) -> Result<Account, String> {
     })?;
     portal
         .store()
-        .account_by_login(parsed.as_str())
+        .account_by_login(&parsed)
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no account has the login ID {:?}", parsed.as_str()))

@@ -1,6 +1,7 @@
 //! Demo data for `server --demo`: Allen Tan from the seed guide and his classmates,
 //! all on the seed's generic temporary password, seeded only into an empty database.
 
+use app::domain::login_id::LoginId;
 use app::domain::provisioning::Role;
 use app::domain::secret::Secret;
 use app::ssr::ports::NewAccount;
@@ -52,8 +53,10 @@ pub async fn seed(portal: &Portal) -> Result<usize, DemoError> {
     for (full_name, login_id, role) in staff.chain(students) {
         // A practice database from an earlier version gets the accounts it lacks (the
         // sign-in page lists them all); the ones there are left as they are.
+        let parsed = LoginId::parse(login_id)
+            .ok_or_else(|| DemoError::Failed(format!("{login_id:?} is not a login ID")))?;
         if store
-            .account_by_login(login_id)
+            .account_by_login(&parsed)
             .await
             .map_err(|e| DemoError::Failed(e.to_string()))?
             .is_some()

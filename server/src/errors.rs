@@ -6,6 +6,7 @@
 //! [`route_error`].
 
 use app::api::error::AppError;
+use app::domain::route::Route;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -26,7 +27,7 @@ pub fn with_status(parts: &mut axum::http::response::Parts, error: &AppError) {
 /// else the error's status with a sentence for the person reading it.
 pub fn route_error(error: AppError) -> Response {
     let message = match &error {
-        AppError::SessionEnded => return Redirect::to("/?timeout=1").into_response(),
+        AppError::SessionEnded => return Redirect::to(&Route::timed_out()).into_response(),
         AppError::WrongStep { path } => return Redirect::to(path).into_response(),
         AppError::Forbidden => {
             "This page is only for school staff, and only for the students of their own school."

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use app::api::error::AppError;
 use app::domain::journey::{redirect_for, JourneyState, Step};
+use app::domain::route::Route;
 use app::ssr::context::{clear_session_cookie, token_from_headers, RequestContext};
 use app::ssr::service::Portal;
 use axum::extract::{ConnectInfo, Request, State};
@@ -40,7 +41,7 @@ pub async fn load_session(
         Err(error) => return crate::errors::route_error(error),
     };
     // Staff answers may carry temporary passwords: never compressed (BREACH).
-    let uncompressed = request.uri().path().starts_with("/staff")
+    let uncompressed = request.uri().path().starts_with(Route::Staff.path())
         || session
             .as_ref()
             .is_some_and(|s| s.account.role != app::domain::provisioning::Role::Student);
@@ -144,7 +145,7 @@ pub async fn step_guard(
     // The cookie's session is over: the sign-in page says "Your session has timed out"
     // (once: the dead cookie is removed).
     if context.is_some_and(|ctx| ctx.ended) {
-        let mut response = see_other("/?timeout=1");
+        let mut response = see_other(&Route::timed_out());
         if let Ok(value) = header::HeaderValue::from_str(&clear_session_cookie(portal.settings())) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }

@@ -19,6 +19,7 @@ pub mod store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use app::domain::route::Endpoint;
 use app::ssr::ports::Clock;
 pub use app::ssr::service::Portal;
 use app::{shell, App};
@@ -82,9 +83,12 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
     let https = portal.settings().secure_cookies;
     // Pages and server functions take small bodies; the class-list upload up to 2 MiB.
     let pages = Router::new()
-        .route("/set-lang", axum::routing::get(set_language))
         .route(
-            "/presenter",
+            Endpoint::SetLanguage.path(),
+            axum::routing::get(set_language),
+        )
+        .route(
+            Endpoint::Presenter.path(),
             axum::routing::get(set_presenter).with_state(portal.clone()),
         )
         .leptos_routes_with_context(&leptos_options, routes, provide.clone(), move || {
@@ -97,9 +101,12 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(leptos_options);
     let staff = Router::new()
-        .route("/staff/upload", axum::routing::post(staff_routes::upload))
         .route(
-            "/staff/letters.csv",
+            Endpoint::StaffUpload.path(),
+            axum::routing::post(staff_routes::upload),
+        )
+        .route(
+            Endpoint::LettersCsv.path(),
             axum::routing::get(staff_routes::letters_csv),
         )
         .layer(RequestBodyLimitLayer::new(staff_routes::MAX_UPLOAD_BYTES))

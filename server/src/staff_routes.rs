@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use app::api::error::AppError;
+use app::domain::route::Route;
 use app::ssr::context::RequestContext;
 use app::ssr::provisioning::{report_csv, ImportRow, ReportLine, RowOutcome};
 use app::ssr::service::Portal;
@@ -40,22 +41,27 @@ pub async fn upload(State(portal): State<Arc<Portal>>, request: Request) -> Resp
     let Ok(mut multipart) =
         <Multipart as axum::extract::FromRequest<()>>::from_request(request, &()).await
     else {
-        return Redirect::to("/staff?upload=unreadable").into_response();
+        return Redirect::to(&Route::Staff.with(&[("upload", "unreadable")])).into_response();
     };
     let mut file = None;
     while let Ok(Some(field)) = multipart.next_field().await {
         if field.name() == Some("file") {
             match field.bytes().await {
                 Ok(bytes) => file = Some(bytes),
-                Err(_) => return Redirect::to("/staff?upload=too_large").into_response(),
+                Err(_) => {
+                    return Redirect::to(&Route::Staff.with(&[("upload", "too_large")]))
+                        .into_response()
+                }
             }
         }
     }
     let Some(file) = file.filter(|f| !f.is_empty()) else {
-        return Redirect::to("/staff?upload=missing").into_response();
+        return Redirect::to(&Route::Staff.with(&[("upload", "missing")])).into_response();
     };
     match portal.upload_class_list(&scope, &file).await {
-        Ok(batch) => Redirect::to(&format!("/staff/import?batch={batch}")).into_response(),
+        Ok(batch) => {
+            Redirect::to(&Route::StaffImport.with(&[("batch", &batch.to_string())])).into_response()
+        }
         Err(error) => refuse(error),
     }
 }

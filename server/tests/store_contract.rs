@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use app::domain::login_id::LoginId;
 use app::domain::provisioning::Role;
 use app::ssr::ports::{
     AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy, NewAccount,
@@ -138,7 +139,7 @@ async fn accounts_are_unique_by_login_id(store: Arc<dyn Store>) {
         .await;
     assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
     let by_login = store
-        .account_by_login("allen_tan@students.edu.sg")
+        .account_by_login(&LoginId::parse("allen_tan@students.edu.sg").expect("id"))
         .await
         .expect("get")
         .expect("found");
@@ -150,7 +151,7 @@ async fn accounts_are_unique_by_login_id(store: Arc<dyn Store>) {
         Some(id)
     );
     assert!(store
-        .account_by_login("nobody@x.sg")
+        .account_by_login(&LoginId::parse("nobody@x.sg").expect("id"))
         .await
         .expect("get")
         .is_none());
@@ -193,7 +194,7 @@ async fn sessions_live_and_die(store: Arc<dyn Store>) {
         .expect("look-up")
         .expect("found");
     assert_eq!((record.last_seen_at, account.id), (T0, id));
-    assert_eq!(account.login_id, "a@students.edu.sg");
+    assert_eq!(account.login_id.as_str(), "a@students.edu.sg");
     assert_eq!(last_seen(store.clone()).await, T0 + 10);
     store
         .session_for_request(&token, Some(seen(T0 + 5)))
@@ -588,7 +589,7 @@ async fn schools_students_and_prefixes(store: Arc<dyn Store>) {
         .into_iter()
         .next()
         .expect("found");
-    assert_eq!(found.login_id, "allen_tan1@students.edu.sg");
+    assert_eq!(found.login_id.as_str(), "allen_tan1@students.edu.sg");
     // Namesakes in one class, told apart by their register numbers.
     for (login, register) in [
         ("tan_wei_ling@students.edu.sg", "12"),
@@ -854,7 +855,7 @@ async fn class_lists_go_in_whole_or_not_at_all(store: Arc<dyn Store>) {
         .expect("insert");
     assert_eq!(ids.len(), 2);
     let a = store.account(ids[0]).await.expect("a").expect("a");
-    assert_eq!(a.login_id, "a@students.edu.sg");
+    assert_eq!(a.login_id.as_str(), "a@students.edu.sg");
     assert_eq!(store.count_accounts().await.expect("n"), 3);
 }
 

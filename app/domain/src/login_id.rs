@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 /// The longest login ID accepted (the local part of an address is at most 64 bytes).
 pub const MAX_LOGIN_ID_CHARS: usize = 254;
 
-/// A syntactically valid, lower-cased login ID.
+/// A syntactically valid, lower-cased login ID. Deserialising checks it too, so no
+/// malformed one can arrive from the wire or the database.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct LoginId(String);
 
 impl LoginId {
@@ -35,6 +37,20 @@ impl LoginId {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl TryFrom<String> for LoginId {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        LoginId::parse(&raw).ok_or_else(|| "not a login ID".to_string())
+    }
+}
+
+impl From<LoginId> for String {
+    fn from(id: LoginId) -> String {
+        id.0
     }
 }
 

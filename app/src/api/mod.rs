@@ -186,7 +186,7 @@ pub async fn start_reset(username: String) -> Result<(), AppError> {
     let context = server::request_context();
     let token = portal.start_reset(&username, context.client).await?;
     server::set_cookie(reset_cookie(&token, portal.settings()));
-    leptos_axum::redirect("/forgot-password/questions");
+    leptos_axum::redirect(crate::domain::route::Route::ForgotQuestions.path());
     Ok(())
 }
 
@@ -209,7 +209,7 @@ pub async fn answer_reset(answer1: Secret, answer2: Secret) -> Result<(), AppErr
             context.client,
         )
         .await?;
-    leptos_axum::redirect("/forgot-password/new-password");
+    leptos_axum::redirect(crate::domain::route::Route::ForgotNewPassword.path());
     Ok(())
 }
 
@@ -232,7 +232,7 @@ pub async fn reset_password(
         .await
         .map_err(server::keep_refusal_off_the_address)?;
     server::set_cookie(clear_reset_cookie(portal.settings()));
-    leptos_axum::redirect("/forgot-password/done");
+    leptos_axum::redirect(crate::domain::route::Route::ForgotDone.path());
     Ok(())
 }
 
@@ -374,6 +374,6 @@ pub async fn reset_practice_account() -> Result<(), AppError> {
     let session = server::session()?;
     portal.restart_practice(&session).await?;
     server::set_cookie(clear_session_cookie(portal.settings()));
-    leptos_axum::redirect("/?practice_reset=1");
+    leptos_axum::redirect(&crate::domain::route::Route::SIGN_IN.with(&[("practice_reset", "1")]));
     Ok(())
 }

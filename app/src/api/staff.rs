@@ -22,6 +22,18 @@ fn scope() -> Result<
     Ok((portal, session, scope))
 }
 
+/// The letters of a batch (what a reset, a new student or an import leads to).
+#[cfg(feature = "ssr")]
+fn letters_page(batch: impl std::fmt::Display) -> String {
+    crate::domain::route::Route::StaffLetters.with(&[("id", &batch.to_string())])
+}
+
+/// A student's page saying what was just done.
+#[cfg(feature = "ssr")]
+fn student_page(id: i64, done: &str) -> String {
+    crate::domain::route::Route::StaffStudent.with(&[("id", &id.to_string()), ("done", done)])
+}
+
 #[server(prefix = "/api", endpoint = "staff_home")]
 pub async fn staff_home() -> Result<t::StaffHome, AppError> {
     let (portal, _, scope) = scope()?;
@@ -51,7 +63,7 @@ pub async fn student_detail(id: i64) -> Result<t::StudentDetail, AppError> {
 pub async fn staff_reset(id: i64) -> Result<(), AppError> {
     let (portal, session, scope) = scope()?;
     let letters = portal.staff_reset(&session, &scope, id).await?;
-    leptos_axum::redirect(&format!("/staff/letters?id={letters}"));
+    leptos_axum::redirect(&letters_page(letters));
     Ok(())
 }
 
@@ -62,7 +74,7 @@ pub async fn create_student(full_name: String, class: String) -> Result<(), AppE
     let letters = portal
         .create_student(&session, &scope, &full_name, &class)
         .await?;
-    leptos_axum::redirect(&format!("/staff/letters?id={letters}"));
+    leptos_axum::redirect(&letters_page(letters));
     Ok(())
 }
 
@@ -70,7 +82,7 @@ pub async fn create_student(full_name: String, class: String) -> Result<(), AppE
 pub async fn staff_unlock(id: i64) -> Result<(), AppError> {
     let (portal, _, scope) = scope()?;
     portal.staff_unlock(&scope, id).await?;
-    leptos_axum::redirect(&format!("/staff/student?id={id}&done=unlocked"));
+    leptos_axum::redirect(&student_page(id, "unlocked"));
     Ok(())
 }
 
@@ -78,7 +90,7 @@ pub async fn staff_unlock(id: i64) -> Result<(), AppError> {
 pub async fn staff_clear_answers(id: i64) -> Result<(), AppError> {
     let (portal, _, scope) = scope()?;
     portal.staff_clear_answers(&scope, id).await?;
-    leptos_axum::redirect(&format!("/staff/student?id={id}&done=cleared"));
+    leptos_axum::redirect(&student_page(id, "cleared"));
     Ok(())
 }
 
@@ -92,7 +104,7 @@ pub async fn import_preview(batch: i64) -> Result<t::ImportPreview, AppError> {
 pub async fn import_commit(batch: i64) -> Result<(), AppError> {
     let (portal, session, scope) = scope()?;
     let letters = portal.import_commit(&session, &scope, batch).await?;
-    leptos_axum::redirect(&format!("/staff/letters?id={letters}"));
+    leptos_axum::redirect(&letters_page(letters));
     Ok(())
 }
 

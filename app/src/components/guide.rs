@@ -84,7 +84,7 @@ pub fn PracticeBanner() -> impl IntoView {
                 data-presenter=practice.presenter.then_some("on")
             >
                 <p class="practice-banner__text">{td!(locale, practice.banner)}</p>
-                <form method="get" action="/presenter" class="practice-banner__form">
+                <form method="get" action=crate::domain::route::Endpoint::Presenter.path() class="practice-banner__form">
                     <input type="hidden" name="on" value=if practice.presenter { "0" } else { "1" } />
                     <input
                         type="hidden"

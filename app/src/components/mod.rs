@@ -39,7 +39,7 @@ where
                             view! { <Redirect path=current_step(view.state).path() /> }.into_any()
                         }
                         Err(AppError::SessionEnded) => {
-                            view! { <Redirect path="/?timeout=1" /> }.into_any()
+                            view! { <Redirect path=crate::domain::route::Route::timed_out() /> }.into_any()
                         }
                         Err(error) => view! { <ErrorSummary error=Some(error) /> }.into_any(),
                     }
@@ -156,7 +156,9 @@ pub fn IdleCountdown(timeout_secs: i64) -> impl IntoView {
                     since_request.set(0);
                 }
                 None => {
-                    let _ = window().location().set_href("/?timeout=1");
+                    let _ = window()
+                        .location()
+                        .set_href(&crate::domain::route::Route::timed_out());
                 }
             }
         });
@@ -188,7 +190,9 @@ pub fn IdleCountdown(timeout_secs: i64) -> impl IntoView {
                     keep_alive();
                 }
                 if next == Some(0) {
-                    let _ = window().location().set_href("/?timeout=1");
+                    let _ = window()
+                        .location()
+                        .set_href(&crate::domain::route::Route::timed_out());
                 }
             },
             std::time::Duration::from_secs(1),
@@ -363,7 +367,7 @@ pub fn LanguageSelect() -> impl IntoView {
     let location = use_location();
     let next = here(&location);
     view! {
-        <form class="language-select" method="get" action="/set-lang">
+        <form class="language-select" method="get" action=crate::domain::route::Endpoint::SetLanguage.path()>
             <input type="hidden" name="next" value=next />
             <label for="language" class="visually-hidden">
                 {td!(locale, language_label)}

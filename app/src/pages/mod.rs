@@ -30,6 +30,7 @@ use crate::components::text::{answer_problem_text, question_text};
 use crate::components::{ErrorSummary, JourneyGate, SsprFrame};
 use crate::domain::answers::{AnswerProblem, ChosenQuestion, QUESTION_COUNT, QUESTION_LISTS};
 use crate::domain::journey::Step;
+use crate::domain::route::Route;
 use crate::i18n::*;
 use crate::practice::use_practice;
 
@@ -103,7 +104,7 @@ pub fn SignInPage() -> impl IntoView {
                 </div>
             </ActionForm>
             <p>
-                <a href="/forgot-password">{td!(locale, sign_in.forgot)}</a>
+                <a href=Route::ForgotPassword.path()>{td!(locale, sign_in.forgot)}</a>
             </p>
         </SsprFrame>
     }
@@ -410,7 +411,7 @@ pub fn PasswordChangedPage() -> impl IntoView {
                         <div class="actions">
                             <a
                                 class="button"
-                                href=if from_sspr { "/portal" } else { "/portal?first=1" }
+                                href=if from_sspr { Route::PORTAL.with(&[]) } else { Route::PORTAL.with(&[("first", "1")]) }
                             >
                                 {td!(locale, changed.continue_button)}
                             </a>
@@ -459,7 +460,7 @@ pub fn PortalPage() -> impl IntoView {
                                 </a>
                             </li>
                             <li>
-                                <a class="tile" href="/sspr">
+                                <a class="tile" href=Route::Step(Step::SsprHome).path()>
                                     <span class="tile__title">{td!(locale, portal.sspr_title)}</span>
                                     <span class="tile__desc">{td!(locale, portal.sspr_desc)}</span>
                                 </a>
@@ -468,7 +469,7 @@ pub fn PortalPage() -> impl IntoView {
                                 .then(|| {
                                     view! {
                                         <li>
-                                            <a class="tile" href="/staff">
+                                            <a class="tile" href=Route::Staff.path()>
                                                 <span class="tile__title">{td!(locale, staff.tile_title)}</span>
                                                 <span class="tile__desc">{td!(locale, staff.tile_desc)}</span>
                                             </a>

@@ -21,11 +21,8 @@ use crate::components::text::question_text;
 use crate::components::{ErrorSummary, JourneyGate, SsprFrame};
 use crate::domain::journey::Step;
 use crate::domain::password::{PasswordOwner, PasswordPolicy};
+use crate::domain::route::Route;
 use crate::i18n::*;
-
-const FORGOT: &str = "/forgot-password";
-const FORGOT_QUESTIONS: &str = "/forgot-password/questions";
-const FORGOT_NEW_PASSWORD: &str = "/forgot-password/new-password";
 
 /// The public frame of the forgot-password screens.
 #[component]
@@ -92,9 +89,9 @@ where
                     match state.await {
                         Ok(view) => {
                             let here = match &view {
-                                ResetView::Start => FORGOT,
-                                ResetView::Questions { .. } => FORGOT_QUESTIONS,
-                                ResetView::NewPassword { .. } => FORGOT_NEW_PASSWORD,
+                                ResetView::Start => Route::ForgotPassword.path(),
+                                ResetView::Questions { .. } => Route::ForgotQuestions.path(),
+                                ResetView::NewPassword { .. } => Route::ForgotNewPassword.path(),
                             };
                             if here == stage {
                                 render(view).into_any()
@@ -115,7 +112,7 @@ where
 pub fn ForgotQuestionsPage() -> impl IntoView {
     view! {
         <ResetGate
-            stage=FORGOT_QUESTIONS
+            stage=Route::ForgotQuestions.path()
             render=|view: ResetView| match view {
                 ResetView::Questions { questions } => {
                     view! { <ForgotQuestionsForm questions /> }.into_any()
@@ -184,7 +181,7 @@ fn ForgotQuestionsForm(questions: [crate::domain::answers::QuestionId; 2]) -> im
 pub fn ForgotNewPasswordPage() -> impl IntoView {
     view! {
         <ResetGate
-            stage=FORGOT_NEW_PASSWORD
+            stage=Route::ForgotNewPassword.path()
             render=|view: ResetView| match view {
                 ResetView::NewPassword { owner, policy } => {
                     view! { <ForgotNewPasswordForm owner policy /> }.into_any()
@@ -355,7 +352,7 @@ fn SsprSignInForm(view: JourneyView) -> impl IntoView {
                 </div>
             </ActionForm>
             <p>
-                <a href=FORGOT>{td!(locale, sspr.forgotten)}</a>
+                <a href=Route::ForgotPassword.path()>{td!(locale, sspr.forgotten)}</a>
             </p>
         </SsprFrame>
     }

@@ -15,6 +15,7 @@ use crate::api::staff_types::{ClassProgress, Stage, StudentRow};
 use crate::components::islands::{LiveRefresh, PrintButton};
 use crate::components::page_locale;
 use crate::components::{ErrorSummary, IdleCountdown, LanguageSelect, SignOutButton};
+use crate::domain::route::{Endpoint, Route};
 use crate::i18n::*;
 
 /// The frame of every staff page.
@@ -25,13 +26,13 @@ fn StaffFrame(idle_timeout_secs: i64, children: Children) -> impl IntoView {
         <header class="sspr-header no-print">
             <div class="sspr-header__bar">
                 <p class="sspr-header__title">
-                    <a href="/staff" class="sspr-header__home">{td!(locale, staff.title)}</a>
+                    <a href=Route::Staff.path() class="sspr-header__home">{td!(locale, staff.title)}</a>
                 </p>
                 <div class="sspr-header__tools">
                     <IdleCountdown timeout_secs=idle_timeout_secs />
                     <span aria-hidden="true">" · "</span>
                     <LanguageSelect />
-                    <a class="button--link" href="/portal">{td!(locale, staff.portal)}</a>
+                    <a class="button--link" href=Route::PORTAL.path()>{td!(locale, staff.portal)}</a>
                     <SignOutButton />
                 </div>
             </div>
@@ -48,7 +49,7 @@ fn StaffFrame(idle_timeout_secs: i64, children: Children) -> impl IntoView {
 fn staff_error(error: AppError) -> AnyView {
     match error {
         AppError::SessionEnded => {
-            view! { <leptos_router::components::Redirect path="/?timeout=1" /> }.into_any()
+            view! { <leptos_router::components::Redirect path=Route::timed_out() /> }.into_any()
         }
         AppError::WrongStep { path } => {
             view! { <leptos_router::components::Redirect path=path /> }.into_any()
@@ -56,7 +57,7 @@ fn staff_error(error: AppError) -> AnyView {
         error => view! {
             <main id="main" class="card card--narrow">
                 <ErrorSummary error=Some(error) />
-                <p><a href="/portal">"MIMS Portal"</a></p>
+                <p><a href=Route::PORTAL.path()>"MIMS Portal"</a></p>
             </main>
         }
         .into_any(),
@@ -121,7 +122,7 @@ fn StudentTable(rows: Vec<StudentRow>) -> impl IntoView {
                         view! {
                             <tr data-login=login data-stage=stage.as_str()>
                                 <td>
-                                    <a href=format!("/staff/student?id={}", row.id)>{row.full_name}</a>
+                                    <a href=Route::StaffStudent.with(&[("id", &row.id.to_string())])>{row.full_name}</a>
                                 </td>
                                 <td>{row.login_id}</td>
                                 <td>{row.class}</td>
@@ -192,10 +193,7 @@ pub fn StaffHomePage() -> impl IntoView {
                                     .classes
                                     .into_iter()
                                     .map(|c| {
-                                        let href = format!(
-                                            "/staff/class?name={}",
-                                            urlencode(&c.class),
-                                        );
+                                        let href = Route::StaffClass.with(&[("name", &c.class)]);
                                         view! {
                                             <tr>
                                                 <td><a href=href>{c.class}</a></td>
@@ -208,7 +206,7 @@ pub fn StaffHomePage() -> impl IntoView {
                             </tbody>
                         </table>
                         <h2>{td!(locale, staff.find)}</h2>
-                        <form method="get" action="/staff" class="inline-form" role="search">
+                        <form method="get" action=Route::Staff.path() class="inline-form" role="search">
                             <label for="q">{td!(locale, staff.find_label)}</label>
                             <input id="q" name="q" type="search" value=search() maxlength="100" />
                             <button type="submit" class="button">{td!(locale, staff.find_button)}</button>
@@ -240,7 +238,7 @@ pub fn StaffHomePage() -> impl IntoView {
                                     }
                                 })
                         }}
-                        <form method="post" action="/staff/upload" enctype="multipart/form-data">
+                        <form method="post" action=Endpoint::StaffUpload.path() enctype="multipart/form-data">
                             <div class="field">
                                 <label for="file">{td!(locale, staff.file_label)}</label>
                                 <input id="file" name="file" type="file" accept=".csv,text/csv" required />
@@ -255,19 +253,6 @@ pub fn StaffHomePage() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-/// Percent-encodes a query value (class names have spaces).
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Seconds between refreshes of the class view.
@@ -290,7 +275,7 @@ pub fn StaffClassPage() -> impl IntoView {
                     Err(error) => return staff_error(error),
                 };
                 let labels = Stage::ALL;
-                let self_link = format!("/staff/class?name={}", urlencode(&progress.class));
+                let self_link = Route::StaffClass.with(&[("name", &progress.class)]);
                 view! {
                     <StaffFrame idle_timeout_secs=progress.idle_timeout_secs>
                         <h1>{td!(locale, staff.class_heading, class = progress.class.clone())}</h1>
@@ -514,7 +499,7 @@ pub fn StaffImportPage() -> impl IntoView {
                             </tbody>
                         </table>
                         <div class="actions">
-                            <a class="button button--secondary" href="/staff">{td!(locale, staff.back)}</a>
+                            <a class="button button--secondary" href=Route::Staff.path()>{td!(locale, staff.back)}</a>
                             {importable
                                 .then(|| {
                                     view! {
@@ -559,7 +544,7 @@ pub fn StaffLettersPage() -> impl IntoView {
                     Ok(b) => b,
                     Err(error) => return staff_error(error),
                 };
-                let csv_href = format!("/staff/letters.csv?id={}", id());
+                let csv_href = Endpoint::LettersCsv.with(&[("id", &id().to_string())]);
                 let count = batch.letters.len();
                 let school = batch.school_name.clone();
                 let address = batch.portal_address.clone();

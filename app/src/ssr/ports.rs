@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use crate::domain::login_id::LoginId;
 use crate::domain::password::PasswordOwner;
 use crate::domain::provisioning::Role;
 use crate::domain::secret::Secret;
@@ -16,7 +17,7 @@ pub type Timestamp = i64;
 #[derive(Clone)]
 pub struct Account {
     pub id: AccountId,
-    pub login_id: String,
+    pub login_id: LoginId,
     pub full_name: String,
     pub password_hash: String,
     pub temporary_password: bool,
@@ -42,7 +43,7 @@ impl Account {
     pub fn owner(&self) -> PasswordOwner {
         PasswordOwner {
             full_name: self.full_name.clone(),
-            login_id: self.login_id.clone(),
+            login_id: self.login_id.to_string(),
         }
     }
 
@@ -279,7 +280,7 @@ pub enum StoreError {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    async fn account_by_login(&self, login_id: &str) -> Result<Option<Account>, StoreError>;
+    async fn account_by_login(&self, login_id: &LoginId) -> Result<Option<Account>, StoreError>;
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
     async fn insert_account(
         &self,

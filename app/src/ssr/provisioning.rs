@@ -355,7 +355,7 @@ impl Portal {
                 .find(|account| matched.insert(account.id))
             {
                 RowOutcome::Exists {
-                    login_id: existing.login_id,
+                    login_id: existing.login_id.to_string(),
                 }
             } else {
                 self.plan_login_id(row, &mut taken).await?
@@ -374,7 +374,7 @@ impl Portal {
         if let Some(given) = row.login_id.as_deref().and_then(LoginId::parse) {
             let in_use = self
                 .store()
-                .account_by_login(given.as_str())
+                .account_by_login(&given)
                 .await
                 .map_err(internal)?
                 .is_some();

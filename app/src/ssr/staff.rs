@@ -168,7 +168,7 @@ impl Portal {
         let now = self.now();
         let status = StudentStatus {
             id: account.id,
-            login_id: account.login_id.clone(),
+            login_id: account.login_id.to_string(),
             full_name: account.full_name.clone(),
             class_name: account.class_name.clone(),
             temporary_password: account.temporary_password,
@@ -207,10 +207,10 @@ impl Portal {
     ) -> Result<i64, AppError> {
         let account = self.student_in_scope(scope, id).await?;
         let password = self
-            .reset_to_temporary(&account, &scope.staff.login_id)
+            .reset_to_temporary(&account, scope.staff.login_id.as_str())
             .await?;
         let letter = Letter {
-            login_id: account.login_id.clone(),
+            login_id: account.login_id.to_string(),
             full_name: account.full_name.clone(),
             class: account.class_name.clone().unwrap_or_default(),
             temporary_password: password.expose().to_string(),
@@ -234,7 +234,7 @@ impl Portal {
             register_no: None,
         };
         let report = match self
-            .import_class_list(&scope.school, &[row], None, &scope.staff.login_id)
+            .import_class_list(&scope.school, &[row], None, scope.staff.login_id.as_str())
             .await?
         {
             Ok(report) => report,
@@ -271,14 +271,15 @@ impl Portal {
 
     pub async fn staff_unlock(&self, scope: &StaffScope, id: i64) -> Result<(), AppError> {
         let account = self.student_in_scope(scope, id).await?;
-        self.unlock(account.id, &scope.staff.login_id)
+        self.unlock(account.id, scope.staff.login_id.as_str())
             .await
             .map(|_| ())
     }
 
     pub async fn staff_clear_answers(&self, scope: &StaffScope, id: i64) -> Result<(), AppError> {
         let account = self.student_in_scope(scope, id).await?;
-        self.clear_answers(account.id, &scope.staff.login_id).await
+        self.clear_answers(account.id, scope.staff.login_id.as_str())
+            .await
     }
 
     /// Keeps an uploaded class list for its preview.
@@ -373,7 +374,7 @@ impl Portal {
             .ok_or(AppError::Forbidden)?;
         let rows = parse_class_list(&file).map_err(|_| AppError::BadRequest)?;
         let report = self
-            .import_class_list(&school, &rows, None, &scope.staff.login_id)
+            .import_class_list(&school, &rows, None, scope.staff.login_id.as_str())
             .await?
             .map_err(|_| AppError::BadRequest)?;
         self.store()

@@ -4,6 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use app::domain::login_id::LoginId;
 use app::domain::provisioning::Role;
 use app::ssr::ports::{
     Account, AccountId, AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy,
@@ -151,7 +152,11 @@ fn session_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<SessionRecord, Stor
 fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError> {
     Ok(Account {
         id: row.try_get("id").map_err(db_error)?,
-        login_id: row.try_get("login_id").map_err(db_error)?,
+        login_id: {
+            let login_id: String = row.try_get("login_id").map_err(db_error)?;
+            LoginId::parse(&login_id)
+                .ok_or_else(|| StoreError::Other(format!("malformed login ID {login_id:?}")))?
+        },
         full_name: row.try_get("full_name").map_err(db_error)?,
         password_hash: row.try_get("password_hash").map_err(db_error)?,
         temporary_password: row.try_get("password_temporary").map_err(db_error)?,
@@ -171,10 +176,10 @@ fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn account_by_login(&self, login_id: &str) -> Result<Option<Account>, StoreError> {
+    async fn account_by_login(&self, login_id: &LoginId) -> Result<Option<Account>, StoreError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.login_id = ?");
         let row = sqlx::query(&sql)
-            .bind(login_id)
+            .bind(login_id.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(db_error)?;

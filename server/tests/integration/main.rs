@@ -17,6 +17,7 @@ mod load;
 mod postgres;
 mod practice;
 mod retention;
+mod routes;
 mod self_service;
 mod staff;
 mod upgrade;

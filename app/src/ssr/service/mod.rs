@@ -481,11 +481,7 @@ impl Portal {
         let _slot = self.admit_sign_in()?;
         let parsed = LoginId::parse(login_id);
         let account = match &parsed {
-            Some(id) => self
-                .store
-                .account_by_login(id.as_str())
-                .await
-                .map_err(internal)?,
+            Some(id) => self.store.account_by_login(id).await.map_err(internal)?,
             None => None,
         };
         let Some(account) = account else {
@@ -897,7 +893,7 @@ impl Portal {
         use crate::practice::{is_practice_login, PRACTICE_PASSWORD, PRACTICE_SCHOOL};
         if !self.settings.practice
             || session.account.school_code.as_deref() != Some(PRACTICE_SCHOOL.0)
-            || !is_practice_login(&session.account.login_id)
+            || !is_practice_login(session.account.login_id.as_str())
         {
             return Err(AppError::Forbidden);
         }

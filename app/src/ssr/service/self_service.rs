@@ -51,11 +51,7 @@ impl Portal {
             // Administrators (`server accounts reset`), as the guide says.
             return Err(AppError::StaffResetRefused);
         }
-        let account = self
-            .store
-            .account_by_login(id.as_str())
-            .await
-            .map_err(internal)?;
+        let account = self.store.account_by_login(&id).await.map_err(internal)?;
         let answerable = account.as_ref().filter(|a| a.questions_set).map(|a| a.id);
         let (token, hash) = NewToken::generate();
         self.store
