@@ -168,7 +168,7 @@ async fn measure(database: Database, secs: f64, rounds: usize) {
     // Generously more accounts than the journeys a run can do (~30/s on 2 cores).
     let accounts = 200 + (rounds as f64 * secs * 60.0 * workers as f64) as usize;
     let empty = database_figures(&database).await;
-    add_accounts(&portal, accounts).await;
+    add_accounts(&portal, &database.url(), accounts).await;
     let next = Arc::new(AtomicUsize::new(0));
     // Bytes a journey receives, compressed as browsers ask and not (one of each).
     let mut per_journey_bytes = [0usize; 2];

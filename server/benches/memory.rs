@@ -113,7 +113,7 @@ async fn main() {
         )
         .await
         .or_fail("portal");
-        add_accounts(&portal, n).await;
+        add_accounts(&portal, &database.url(), n).await;
     }
     let url = database.url();
     // One address sends every request here; the per-client throttle would answer them.

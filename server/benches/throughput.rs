@@ -52,7 +52,7 @@ async fn main() {
     let clients = workers * 4;
     let database = Database::sqlite();
     let (base, portal) = start_server(&config(database.url(), workers, 1024)).await;
-    add_accounts(&portal, clients).await;
+    add_accounts(&portal, &database.url(), clients).await;
     // Warm-up: connections, statement caches, the allocator.
     sign_in_rate(&base, clients, 1.0).await;
 

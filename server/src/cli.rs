@@ -15,8 +15,7 @@ async fn find(portal: &Portal, login_id: &str) -> Result<Account, String> {
         format!("{login_id:?} is not a login ID (e.g. allen_tan@students.edu.sg)")
     })?;
     portal
-        .store()
-        .account_by_login(&parsed)
+        .find_account(&parsed)
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no account has the login ID {:?}", parsed.as_str()))
@@ -26,8 +25,7 @@ async fn find(portal: &Portal, login_id: &str) -> Result<Account, String> {
 pub async fn audit(portal: &Portal, login_id: &str) -> Result<String, String> {
     let account = find(portal, login_id).await?;
     let events = portal
-        .store()
-        .audit_history(account.id)
+        .audit_trail(account.id)
         .await
         .map_err(|e| e.to_string())?;
     let mut out = format!(
@@ -88,8 +86,7 @@ pub async fn add_school(portal: &Portal, code: &str, name: &str) -> Result<Strin
         return Err("the school name must be 1 to 100 characters".into());
     }
     let added = portal
-        .store()
-        .add_school(code, name)
+        .add_school(code, name, CLI_ACTOR)
         .await
         .map_err(|e| e.to_string())?;
     if added {
@@ -109,7 +106,6 @@ pub async fn import(
 ) -> Result<String, String> {
     use app::ssr::provisioning::{parse_class_list, report_csv, ReportLine};
     if portal
-        .store()
         .school_name(school)
         .await
         .map_err(|e| e.to_string())?
@@ -179,7 +175,6 @@ pub async fn add_staff(
 ) -> Result<String, String> {
     use app::domain::provisioning::Role;
     if portal
-        .store()
         .school_name(school)
         .await
         .map_err(|e| e.to_string())?

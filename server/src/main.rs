@@ -141,11 +141,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
     }
     if !cli.demo {
-        if let Ok(Some(_)) = portal
-            .store()
-            .school_name(server::demo::DEMO_SCHOOL.0)
-            .await
-        {
+        if let Ok(Some(_)) = portal.school_name(server::demo::DEMO_SCHOOL.0).await {
             tracing::warn!(
                 school = server::demo::DEMO_SCHOOL.0,
                 "this database holds the practice school seeded by --demo (accounts on the \

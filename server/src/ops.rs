@@ -75,7 +75,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(portal): State<Arc<Portal>>) -> Response {
-    match portal.store().ping().await {
+    match portal.ready().await {
         Ok(_) => (StatusCode::OK, "ready\n").into_response(),
         Err(error) => {
             tracing::warn!(%error, "not ready: the database does not answer");

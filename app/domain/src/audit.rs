@@ -37,6 +37,8 @@ pub enum AuditKind {
     AccountLocked,
     AccountUnlocked,
     AccountCreated,
+    /// A school added (command line).
+    SchoolAdded,
     AnswersSet,
     AnswersCleared,
     PasswordChanged,
@@ -53,7 +55,7 @@ pub enum AuditKind {
 
 impl AuditKind {
     /// Every kind, for tests and for the metrics' documentation.
-    pub const ALL: [AuditKind; 22] = [
+    pub const ALL: [AuditKind; 23] = [
         AuditKind::SignIn,
         AuditKind::SignInFailed,
         AuditKind::SignInRefused,
@@ -63,6 +65,7 @@ impl AuditKind {
         AuditKind::AccountLocked,
         AuditKind::AccountUnlocked,
         AuditKind::AccountCreated,
+        AuditKind::SchoolAdded,
         AuditKind::AnswersSet,
         AuditKind::AnswersCleared,
         AuditKind::PasswordChanged,
@@ -90,6 +93,7 @@ impl AuditKind {
             AuditKind::AccountLocked => "account_locked",
             AuditKind::AccountUnlocked => "account_unlocked",
             AuditKind::AccountCreated => "account_created",
+            AuditKind::SchoolAdded => "school_added",
             AuditKind::AnswersSet => "answers_set",
             AuditKind::AnswersCleared => "answers_cleared",
             AuditKind::PasswordChanged => "password_changed",

@@ -197,9 +197,11 @@ pub fn bench_login(i: usize) -> String {
 }
 
 /// `count` students on one temporary password, hashed once (the hash is the same
-/// cost as one hashed per account; hashing each would only slow the set-up).
-pub async fn add_accounts(portal: &Portal, count: usize) {
-    let store = portal.store();
+/// cost as one hashed per account; hashing each would only slow the set-up). Written
+/// straight into the database at `database_url` (the portal's services create accounts
+/// one hash each), through a store of its own.
+pub async fn add_accounts(portal: &Portal, database_url: &str, count: usize) {
+    let store = server::store::open(database_url).await.or_fail("store");
     store
         .add_school(BENCH_SCHOOL, "Benchmark School")
         .await

@@ -632,8 +632,7 @@ async fn a_teacher_sees_the_class_resets_unlocks_and_clears_for_their_school_onl
 
     // A student of another school is out of reach.
     app.portal
-        .store()
-        .add_school("OTHER", "Other School")
+        .add_school("OTHER", "Other School", "test")
         .await
         .expect("school");
     app.portal
@@ -958,4 +957,31 @@ async fn namesakes_in_one_class_are_told_apart_by_their_register_numbers() {
     // A register number that could be a formula or is too long is an error.
     let (_, bad) = preview_of(b"full_name,class,register_no\nBen Lim,P5 Courage,=1+1\n").await;
     assert_eq!(bad["rows"][0]["status"], "error", "{bad}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_school_added_from_the_command_line_is_audited_once() {
+    let app = spawn_app().await;
+    let added_rows = || async {
+        sqlx::query("SELECT actor, detail FROM audit_events WHERE kind = 'school_added'")
+            .fetch_all(&app.pool().await)
+            .await
+            .expect("audit")
+            .iter()
+            .map(|r| (r.get::<String, _>("actor"), r.get::<String, _>("detail")))
+            .collect::<Vec<_>>()
+    };
+    let added = run(&app, &["schools", "add", "NEWS", "New Primary School"]);
+    assert!(added.status.success(), "{added:?}");
+    assert_eq!(
+        added_rows().await,
+        [("cli".to_string(), "NEWS (New Primary School)".to_string())]
+    );
+    // The same code again, and a code that is none: refused, nothing more audited.
+    let again = run(&app, &["schools", "add", "NEWS", "Another Name"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    let bad = run(&app, &["schools", "add", "no spaces", "X"]);
+    assert!(!bad.status.success());
+    assert_eq!(added_rows().await.len(), 1);
 }

@@ -14,8 +14,10 @@ use super::ports::{
     StoredAnswer, Timestamp,
 };
 
+mod operations;
 mod retention;
 mod self_service;
+
 use super::throttle::{ClientThrottle, ThrottleSettings};
 use crate::api::error::AppError;
 use crate::domain::answers::{normalise_answer, parse_choices, ChosenQuestion, QUESTION_COUNT};
@@ -24,6 +26,7 @@ use crate::domain::journey::{current_step, may_visit, JourneyState, Step};
 use crate::domain::login_id::LoginId;
 use crate::domain::password::{check_new_password, PasswordOwner, PasswordPolicy, Violation};
 use crate::domain::secret::Secret;
+pub use operations::{PracticeAccount, PracticeSeed};
 pub use retention::IMPORT_BATCH_SECS;
 
 /// Settings the services need; the server fills them from its configuration.
@@ -302,7 +305,9 @@ impl Portal {
         &self.settings
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
+    /// The store, for the services of this crate (provisioning, staff); everything
+    /// outside goes through the services, so nothing bypasses their rules and audit.
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
 
