@@ -68,6 +68,17 @@ impl SqliteStore {
 fn db_error(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        // SQLITE_BUSY and SQLITE_LOCKED (and their extended codes): another connection
+        // held the database past the busy timeout. Nothing was changed: "try again in a
+        // moment", like a database that does not answer.
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(|code| matches!(code & 0xff, 5 | 6)) =>
+        {
+            StoreError::Unavailable(error.to_string())
+        }
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(error.to_string())
         }

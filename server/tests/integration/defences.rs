@@ -984,3 +984,42 @@ async fn text_written_into_the_address_never_reaches_the_error_box() {
         shown.body
     );
 }
+
+/// SQLite: a write that waits past the busy timeout (another process holds the
+/// database) answers 503 with `Retry-After`, like a database that does not answer, and
+/// the page works again once the lock is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_locked_past_the_busy_timeout_answers_503_and_recovers() {
+    use sqlx::Connection as _;
+    let app = spawn_app().await;
+    app.complete_onboarding().await;
+    app.clock.advance(5);
+    let mut other = sqlx::SqliteConnection::connect(&app.database_url)
+        .await
+        .expect("second connection");
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut other)
+        .await
+        .expect("lock");
+    // The page marks the session as used: a write, which waits for the lock.
+    let locked = app
+        .client
+        .get(format!("{}/portal", app.base))
+        .timeout(std::time::Duration::from_secs(30))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(locked.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        locked
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+        Some("5")
+    );
+    sqlx::query("ROLLBACK")
+        .execute(&mut other)
+        .await
+        .expect("unlock");
+    assert_eq!(app.page("/portal").await.status, StatusCode::OK);
+}
