@@ -185,6 +185,42 @@ macro_rules! shared_sql {
         rows.iter().map(account_from_row).collect()
     }};
     // Readiness: the database answers.
+    // One statement, run for its effect.
+    (execute, $sql:literal, $pool:expr $(, $arg:expr)* $(,)?) => {{
+        sqlx::query($sql)
+            $(.bind($arg))*
+            .execute($pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }};
+    // One `COUNT(*) AS n`.
+    (count, $sql:literal, $pool:expr $(, $arg:expr)* $(,)?) => {{
+        let row = sqlx::query($sql)
+            $(.bind($arg))*
+            .fetch_one($pool)
+            .await
+            .map_err(db_error)?;
+        row.try_get("n").map_err(db_error)
+    }};
+    (add_school, $pool:expr, $code:expr, $name:expr) => {{
+        let done =
+            sqlx::query("INSERT INTO schools (code, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind($code)
+                .bind($name)
+                .execute($pool)
+                .await
+                .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }};
+    (school_name, $pool:expr, $code:expr) => {{
+        let row = sqlx::query("SELECT name FROM schools WHERE code = $1")
+            .bind($code)
+            .fetch_optional($pool)
+            .await
+            .map_err(db_error)?;
+        row.map(|r| r.try_get("name").map_err(db_error)).transpose()
+    }};
     (ping, $pool:expr) => {{
         sqlx::query("SELECT 1")
             .execute($pool)
@@ -264,6 +300,17 @@ macro_rules! shared_sql {
 
 pub mod postgres;
 pub mod sqlite;
+
+/// A reset challenge's two question slots as stored (`"0,2"`).
+fn slots_text(slots: [usize; 2]) -> String {
+    format!("{},{}", slots[0], slots[1])
+}
+
+/// The slots back from their stored text.
+fn parse_slots(text: &str) -> Option<[usize; 2]> {
+    let (a, b) = text.split_once(',')?;
+    Some([a.parse().ok()?, b.parse().ok()?])
+}
 
 /// Old audit events deleted per statement.
 const AUDIT_PURGE_CHUNK: i64 = 5000;

@@ -13,6 +13,8 @@ use app::ssr::ports::{
     SessionRecord, Store, StoreError, StoredAnswer, StudentStatus, Timestamp,
 };
 use async_trait::async_trait;
+
+use super::{parse_slots, slots_text};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
@@ -128,15 +130,6 @@ async fn confirm_password(
     Ok(())
 }
 
-fn slots_text(slots: [usize; 2]) -> String {
-    format!("{},{}", slots[0], slots[1])
-}
-
-fn parse_slots(text: &str) -> Option<[usize; 2]> {
-    let (a, b) = text.split_once(',')?;
-    Some([a.parse().ok()?, b.parse().ok()?])
-}
-
 fn session_from_row(row: &sqlx::postgres::PgRow) -> Result<SessionRecord, StoreError> {
     Ok(SessionRecord {
         account_id: row.try_get("account_id").map_err(db_error)?,
@@ -216,31 +209,15 @@ impl Store for PgStore {
     }
 
     async fn count_accounts(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM accounts")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_error)?;
-        row.try_get("n").map_err(db_error)
+        shared_sql!(count, "SELECT COUNT(*) AS n FROM accounts", &self.pool)
     }
 
     async fn add_school(&self, code: &str, name: &str) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("INSERT INTO schools (code, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(code)
-                .bind(name)
-                .execute(&self.pool)
-                .await
-                .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
+        shared_sql!(add_school, &self.pool, code, name)
     }
 
     async fn school_name(&self, code: &str) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT name FROM schools WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error)?;
-        row.map(|r| r.try_get("name").map_err(db_error)).transpose()
+        shared_sql!(school_name, &self.pool, code)
     }
 
     async fn existing_login_ids(&self, login_ids: &[String]) -> Result<Vec<String>, StoreError> {
@@ -346,14 +323,12 @@ impl Store for PgStore {
     }
 
     async fn count_accounts_outside(&self, school: &str) -> Result<i64, StoreError> {
-        let row = sqlx::query(
+        shared_sql!(
+            count,
             "SELECT COUNT(*) AS n FROM accounts WHERE school_code IS NULL OR school_code <> $1",
+            &self.pool,
+            school
         )
-        .bind(school)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.try_get("n").map_err(db_error)
     }
 
     async fn clear_answers(&self, account: AccountId) -> Result<(), StoreError> {
@@ -449,12 +424,12 @@ impl Store for PgStore {
     }
 
     async fn delete_import_batch(&self, id: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM import_batches WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        shared_sql!(
+            execute,
+            "DELETE FROM import_batches WHERE id = $1",
+            &self.pool,
+            id
+        )
     }
 
     async fn save_letters(
@@ -764,22 +739,22 @@ impl Store for PgStore {
         token_hash: &[u8],
         pending: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET pending_questions = $1 WHERE token_hash = $2")
-            .bind(pending)
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        shared_sql!(
+            execute,
+            "UPDATE sessions SET pending_questions = $1 WHERE token_hash = $2",
+            &self.pool,
+            pending,
+            token_hash
+        )
     }
 
     async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        shared_sql!(
+            execute,
+            "DELETE FROM sessions WHERE token_hash = $1",
+            &self.pool,
+            token_hash
+        )
     }
 
     async fn save_answers(
@@ -820,13 +795,13 @@ impl Store for PgStore {
     }
 
     async fn set_reauth(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET reauth_at = $1 WHERE token_hash = $2")
-            .bind(now)
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        shared_sql!(
+            execute,
+            "UPDATE sessions SET reauth_at = $1 WHERE token_hash = $2",
+            &self.pool,
+            now,
+            token_hash
+        )
     }
 
     async fn set_redo_questions(
@@ -834,15 +809,13 @@ impl Store for PgStore {
         token_hash: &[u8],
         until: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        shared_sql!(
+            execute,
             "UPDATE sessions SET redo_until = $1, pending_questions = NULL WHERE token_hash = $2",
+            &self.pool,
+            until,
+            token_hash
         )
-        .bind(until)
-        .bind(token_hash)
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(())
     }
 
     async fn answers(&self, account: AccountId) -> Result<Vec<StoredAnswer>, StoreError> {
@@ -991,32 +964,32 @@ impl Store for PgStore {
         token_hash: &[u8],
         slots: [usize; 2],
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE reset_challenges SET slots = $1 WHERE token_hash = $2")
-            .bind(slots_text(slots))
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        shared_sql!(
+            execute,
+            "UPDATE reset_challenges SET slots = $1 WHERE token_hash = $2",
+            &self.pool,
+            slots_text(slots),
+            token_hash
+        )
     }
 
     async fn verify_challenge(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError> {
-        sqlx::query("UPDATE reset_challenges SET verified_at = $1 WHERE token_hash = $2")
-            .bind(now)
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        shared_sql!(
+            execute,
+            "UPDATE reset_challenges SET verified_at = $1 WHERE token_hash = $2",
+            &self.pool,
+            now,
+            token_hash
+        )
     }
 
     async fn delete_challenge(&self, token_hash: &[u8]) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM reset_challenges WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        shared_sql!(
+            execute,
+            "DELETE FROM reset_challenges WHERE token_hash = $1",
+            &self.pool,
+            token_hash
+        )
     }
 
     async fn claim_reset_attempt(
@@ -1038,28 +1011,27 @@ impl Store for PgStore {
     }
 
     async fn reset_attempt_succeeded(&self, login_key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM reset_limits WHERE login_key = $1")
-            .bind(login_key)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        shared_sql!(
+            execute,
+            "DELETE FROM reset_limits WHERE login_key = $1",
+            &self.pool,
+            login_key
+        )
     }
 
     async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit_events (at, account_id, actor, kind, client, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+        shared_sql!(
+            execute,
+            "INSERT INTO audit_events (at, account_id, actor, kind, client, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &self.pool,
+            event.at,
+            event.account_id,
+            &event.actor,
+            &event.kind,
+            &event.client,
+            &event.detail
         )
-        .bind(event.at)
-        .bind(event.account_id)
-        .bind(&event.actor)
-        .bind(&event.kind)
-        .bind(&event.client)
-        .bind(&event.detail)
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
