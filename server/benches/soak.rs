@@ -342,9 +342,9 @@ fn database_bytes(path: &std::path::Path) -> u64 {
     ["", "-wal", "-shm"]
         .iter()
         .map(|suffix| {
-            let mut name = path.as_os_str().to_owned();
-            name.push(suffix);
-            std::fs::metadata(name).map(|m| m.len()).unwrap_or(0)
+            std::fs::metadata(server::store::with_suffix(path, suffix))
+                .map(|m| m.len())
+                .unwrap_or(0)
         })
         .sum()
 }

@@ -21,7 +21,9 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection as _, Row as _, SqliteConnection};
 
 use crate::store::sqlite::MIGRATOR;
-use crate::store::{lock_alone, lock_in_use, newer_schema_message, newest_version, sqlite_file};
+use crate::store::{
+    lock_alone, lock_in_use, newer_schema_message, newest_version, sqlite_file, with_suffix,
+};
 
 /// What a checked copy holds.
 #[derive(Debug)]
@@ -255,12 +257,6 @@ async fn connect(path: &Path) -> Result<SqliteConnection, String> {
     SqliteConnection::connect_with(&options)
         .await
         .map_err(|e| format!("could not open {}: {e}", path.display()))
-}
-
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 fn remove_with_journal(path: &Path) {

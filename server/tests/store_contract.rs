@@ -14,8 +14,8 @@ use app::domain::login_id::LoginId;
 use app::domain::provisioning::Role;
 use app::ssr::ports::{
     AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy, NewAccount,
-    PasswordReplacement, Purged, ResetClaim, ResetLimit, Retention, SeenAt, Store, StoreError,
-    StoredAnswer,
+    PasswordReplacement, Purged, RequestSession, ResetClaim, ResetLimit, Retention, SeenAt, Store,
+    StoreError, StoredAnswer,
 };
 
 /// A fresh store of each kind, and whatever keeps it alive.
@@ -188,7 +188,9 @@ async fn sessions_live_and_die(store: Arc<dyn Store>) {
             .expect("s")
             .last_seen_at
     };
-    let (record, account) = store
+    let RequestSession {
+        record, account, ..
+    } = store
         .session_for_request(&token, Some(seen(T0 + 10)))
         .await
         .expect("look-up")

@@ -94,14 +94,14 @@ pub struct SeenAt {
     pub absolute_secs: i64,
 }
 
-impl SeenAt {
-    /// Whether a session with `record`'s times is marked as used: it is still within
-    /// both limits and `now` is later than its last use.
-    pub fn touches(&self, record: &SessionRecord) -> bool {
-        self.now > record.last_seen_at
-            && self.now - record.last_seen_at < self.idle_secs
-            && self.now - record.created_at < self.absolute_secs
-    }
+/// A request's session as looked up: the record as it was before, its account, and
+/// whether the look-up marked it as used (later than its last use and within both
+/// limits: the store's one statement of that rule decides).
+#[derive(Debug)]
+pub struct RequestSession {
+    pub record: SessionRecord,
+    pub account: Account,
+    pub touched: bool,
 }
 
 impl std::fmt::Debug for SessionRecord {
@@ -446,7 +446,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         token_hash: &[u8],
         seen: Option<SeenAt>,
-    ) -> Result<Option<(SessionRecord, Account)>, StoreError>;
+    ) -> Result<Option<RequestSession>, StoreError>;
     async fn set_pending_questions(
         &self,
         token_hash: &[u8],

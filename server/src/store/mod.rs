@@ -221,6 +221,17 @@ macro_rules! shared_sql {
             .map_err(db_error)?;
         row.map(|r| r.try_get("name").map_err(db_error)).transpose()
     }};
+    (session, $pool:expr, $token_hash:expr) => {{
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM sessions s WHERE s.token_hash = $1",
+            $crate::store::SESSION_COLUMNS
+        ))
+        .bind($token_hash)
+        .fetch_optional($pool)
+        .await
+        .map_err(db_error)?;
+        row.as_ref().map($crate::store::session_from_row).transpose()
+    }};
     (ping, $pool:expr) => {{
         sqlx::query("SELECT 1")
             .execute($pool)
@@ -301,6 +312,53 @@ macro_rules! shared_sql {
 pub mod postgres;
 pub mod sqlite;
 
+/// An account's columns (as `a`), with whether its answers are set.
+const ACCOUNT_COLUMNS: &str =
+    "a.id, a.login_id, a.full_name, a.password_hash, a.password_temporary, a.locked_until, \
+     a.reset_notice_at, a.role, a.school_code, a.class_name, a.temporary_expires_at, \
+     a.last_sign_in_at, \
+     EXISTS (SELECT 1 FROM security_answers s WHERE s.account_id = a.id) AS questions_set";
+
+/// A session's columns (as `s`), read by [`session_from_row`].
+const SESSION_COLUMNS: &str = "s.account_id, s.created_at, s.last_seen_at, s.pending_questions, \
+     COALESCE(s.reauth_at, s.created_at) AS reauth_at, s.redo_until";
+
+/// The session with token hash `$1` and its account, with `extra` columns.
+fn session_with_account_sql(extra: &str) -> String {
+    format!(
+        "SELECT {SESSION_COLUMNS}, {ACCOUNT_COLUMNS}{extra} \
+         FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1"
+    )
+}
+
+/// The one statement of the rule "a request marks its session as used": token hash
+/// `$1`, at `$2`, if the request counts as use (`$3`), later than the last use and still
+/// within the idle (`$4`) and absolute (`$5`) limits; past them the session is left for
+/// the service to end.
+const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen_at = $2 \
+     WHERE token_hash = $1 AND $3 AND last_seen_at < $2 \
+       AND $2 - last_seen_at < $4 AND $2 - created_at < $5";
+
+/// A session record from a row holding [`SESSION_COLUMNS`].
+fn session_from_row<R>(row: &R) -> Result<SessionRecord, StoreError>
+where
+    R: sqlx::Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let column = |e: sqlx::Error| StoreError::Other(e.to_string());
+    Ok(SessionRecord {
+        account_id: row.try_get("account_id").map_err(column)?,
+        created_at: row.try_get("created_at").map_err(column)?,
+        last_seen_at: row.try_get("last_seen_at").map_err(column)?,
+        pending_questions: row.try_get("pending_questions").map_err(column)?,
+        reauth_at: row.try_get("reauth_at").map_err(column)?,
+        redo_until: row.try_get("redo_until").map_err(column)?,
+    })
+}
+
 /// A reset challenge's two question slots as stored (`"0,2"`).
 fn slots_text(slots: [usize; 2]) -> String {
     format!("{},{}", slots[0], slots[1])
@@ -317,7 +375,7 @@ const AUDIT_PURGE_CHUNK: i64 = 5000;
 
 use std::sync::Arc;
 
-use app::ssr::ports::{Store, StoreError};
+use app::ssr::ports::{SessionRecord, Store, StoreError};
 
 /// Why the database could not be opened; printed to the operator at start-up.
 #[derive(Debug, thiserror::Error)]
@@ -392,8 +450,13 @@ pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
 /// The lock file beside a SQLite database: every store and command that has the
 /// database open holds a shared lock on it; a restore needs it alone.
 pub fn lock_file(database: &std::path::Path) -> std::path::PathBuf {
-    let mut name = database.as_os_str().to_owned();
-    name.push(".lock");
+    with_suffix(database, ".lock")
+}
+
+/// `path` with `suffix` added to its file name (`portal.db` → `portal.db-wal`).
+pub fn with_suffix(path: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
     std::path::PathBuf::from(name)
 }
 

@@ -9,24 +9,21 @@ use app::domain::login_id::LoginId;
 use app::domain::provisioning::Role;
 use app::ssr::ports::{
     Account, AccountId, AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy,
-    NewAccount, PasswordReplacement, Purged, ResetClaim, ResetLimit, Retention, SeenAt,
-    SessionRecord, Store, StoreError, StoredAnswer, StudentStatus, Timestamp,
+    NewAccount, PasswordReplacement, Purged, RequestSession, ResetClaim, ResetLimit, Retention,
+    SeenAt, SessionRecord, Store, StoreError, StoredAnswer, StudentStatus, Timestamp,
 };
 use async_trait::async_trait;
 
-use super::{parse_slots, slots_text};
+use super::{
+    parse_slots, session_from_row, session_with_account_sql, slots_text, ACCOUNT_COLUMNS,
+    TOUCH_SESSION,
+};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
 pub struct PgStore {
     pool: PgPool,
 }
-
-const ACCOUNT_COLUMNS: &str =
-    "a.id, a.login_id, a.full_name, a.password_hash, a.password_temporary, a.locked_until, \
-     a.reset_notice_at, a.role, a.school_code, a.class_name, a.temporary_expires_at, \
-     a.last_sign_in_at, \
-     EXISTS (SELECT 1 FROM security_answers s WHERE s.account_id = a.id) AS questions_set";
 
 /// This binary's PostgreSQL schema: the migrations it runs and knows.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -128,17 +125,6 @@ async fn confirm_password(
             .map_err(db_error)?;
     }
     Ok(())
-}
-
-fn session_from_row(row: &sqlx::postgres::PgRow) -> Result<SessionRecord, StoreError> {
-    Ok(SessionRecord {
-        account_id: row.try_get("account_id").map_err(db_error)?,
-        created_at: row.try_get("created_at").map_err(db_error)?,
-        last_seen_at: row.try_get("last_seen_at").map_err(db_error)?,
-        pending_questions: row.try_get("pending_questions").map_err(db_error)?,
-        reauth_at: row.try_get("reauth_at").map_err(db_error)?,
-        redo_until: row.try_get("redo_until").map_err(db_error)?,
-    })
 }
 
 fn account_from_row(row: &sqlx::postgres::PgRow) -> Result<Account, StoreError> {
@@ -693,33 +679,19 @@ impl Store for PgStore {
     }
 
     async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT account_id, created_at, last_seen_at, pending_questions, \
-             COALESCE(reauth_at, created_at) AS reauth_at, redo_until \
-             FROM sessions WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.as_ref().map(session_from_row).transpose()
+        shared_sql!(session, &self.pool, token_hash)
     }
 
     async fn session_for_request(
         &self,
         token_hash: &[u8],
         seen: Option<SeenAt>,
-    ) -> Result<Option<(SessionRecord, Account)>, StoreError> {
+    ) -> Result<Option<RequestSession>, StoreError> {
         // One round trip: the touch runs in the same statement (a data-modifying CTE);
         // the SELECT sees the session as it was before it.
         let sql = format!(
-            "WITH touched AS ( \
-               UPDATE sessions SET last_seen_at = $2 \
-               WHERE token_hash = $1 AND $3 AND last_seen_at < $2 \
-                 AND $2 - last_seen_at < $4 AND $2 - created_at < $5) \
-             SELECT s.account_id, s.created_at, s.last_seen_at, s.pending_questions, \
-             COALESCE(s.reauth_at, s.created_at) AS reauth_at, s.redo_until, {ACCOUNT_COLUMNS} \
-             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1"
+            "WITH touched AS ({TOUCH_SESSION} RETURNING 1) {}",
+            session_with_account_sql(", EXISTS (SELECT 1 FROM touched) AS touched")
         );
         let row = sqlx::query(&sql)
             .bind(token_hash)
@@ -730,8 +702,14 @@ impl Store for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db_error)?;
-        row.map(|row| Ok((session_from_row(&row)?, account_from_row(&row)?)))
-            .transpose()
+        row.map(|row| {
+            Ok(RequestSession {
+                record: session_from_row(&row)?,
+                account: account_from_row(&row)?,
+                touched: row.try_get("touched").map_err(db_error)?,
+            })
+        })
+        .transpose()
     }
 
     async fn set_pending_questions(

@@ -8,12 +8,15 @@ use app::domain::login_id::LoginId;
 use app::domain::provisioning::Role;
 use app::ssr::ports::{
     Account, AccountId, AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy,
-    NewAccount, PasswordReplacement, Purged, ResetClaim, ResetLimit, Retention, SeenAt,
-    SessionRecord, Store, StoreError, StoredAnswer, StudentStatus, Timestamp,
+    NewAccount, PasswordReplacement, Purged, RequestSession, ResetClaim, ResetLimit, Retention,
+    SeenAt, SessionRecord, Store, StoreError, StoredAnswer, StudentStatus, Timestamp,
 };
 use async_trait::async_trait;
 
-use super::{parse_slots, slots_text};
+use super::{
+    parse_slots, session_from_row, session_with_account_sql, slots_text, ACCOUNT_COLUMNS,
+    TOUCH_SESSION,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
@@ -26,12 +29,6 @@ pub struct SqliteStore {
 
 /// This binary's SQLite schema: the migrations it runs and knows.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
-
-const ACCOUNT_COLUMNS: &str =
-    "a.id, a.login_id, a.full_name, a.password_hash, a.password_temporary, a.locked_until, \
-     a.reset_notice_at, a.role, a.school_code, a.class_name, a.temporary_expires_at, \
-     a.last_sign_in_at, \
-     EXISTS (SELECT 1 FROM security_answers s WHERE s.account_id = a.id) AS questions_set";
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url` and runs the migrations.
@@ -140,17 +137,6 @@ async fn confirm_password(
             .map_err(db_error)?;
     }
     Ok(())
-}
-
-fn session_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<SessionRecord, StoreError> {
-    Ok(SessionRecord {
-        account_id: row.try_get("account_id").map_err(db_error)?,
-        created_at: row.try_get("created_at").map_err(db_error)?,
-        last_seen_at: row.try_get("last_seen_at").map_err(db_error)?,
-        pending_questions: row.try_get("pending_questions").map_err(db_error)?,
-        reauth_at: row.try_get("reauth_at").map_err(db_error)?,
-        redo_until: row.try_get("redo_until").map_err(db_error)?,
-    })
 }
 
 fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError> {
@@ -703,30 +689,16 @@ impl Store for SqliteStore {
     }
 
     async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT account_id, created_at, last_seen_at, pending_questions, \
-             COALESCE(reauth_at, created_at) AS reauth_at, redo_until \
-             FROM sessions WHERE token_hash = ?",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.as_ref().map(session_from_row).transpose()
+        shared_sql!(session, &self.pool, token_hash)
     }
 
     async fn session_for_request(
         &self,
         token_hash: &[u8],
         seen: Option<SeenAt>,
-    ) -> Result<Option<(SessionRecord, Account)>, StoreError> {
+    ) -> Result<Option<RequestSession>, StoreError> {
         // SQLite is in the process: the look-up and the touch are two cheap statements.
-        let sql = format!(
-            "SELECT s.account_id, s.created_at, s.last_seen_at, s.pending_questions, \
-             COALESCE(s.reauth_at, s.created_at) AS reauth_at, s.redo_until, {ACCOUNT_COLUMNS} \
-             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?"
-        );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(&session_with_account_sql(""))
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await
@@ -736,17 +708,27 @@ impl Store for SqliteStore {
         };
         let record = session_from_row(&row)?;
         let account = account_from_row(&row)?;
-        if let Some(seen) = seen.filter(|seen| seen.touches(&record)) {
-            sqlx::query(
-                "UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE token_hash = ?",
-            )
-            .bind(seen.now)
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        }
-        Ok(Some((record, account)))
+        let touched = match seen {
+            Some(seen) => {
+                sqlx::query(TOUCH_SESSION)
+                    .bind(token_hash)
+                    .bind(seen.now)
+                    .bind(true)
+                    .bind(seen.idle_secs)
+                    .bind(seen.absolute_secs)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_error)?
+                    .rows_affected()
+                    == 1
+            }
+            None => false,
+        };
+        Ok(Some(RequestSession {
+            record,
+            account,
+            touched,
+        }))
     }
 
     async fn set_pending_questions(

@@ -99,16 +99,8 @@ async fn student(app_base: String, login: String, i: usize, stop: Arc<AtomicBool
             .await,
         StatusCode::OK
     );
-    let questions = [
-        ("question1", "food"),
-        ("answer1", "Ramen"),
-        ("question2", "animal"),
-        ("answer2", "Shark"),
-        ("question3", "colour"),
-        ("answer3", "Turquoise"),
-    ];
     assert_eq!(
-        app.post("setup_questions", &questions).await,
+        app.post("setup_questions", &SEED_QUESTIONS).await,
         StatusCode::OK
     );
     assert_eq!(app.post("confirm_questions", &[]).await, StatusCode::OK);

@@ -13,6 +13,15 @@ use server::crypto::HashCost;
 pub const ALLEN: &str = "allen_tan@students.edu.sg";
 pub const TEMP: &str = "2024Kmps";
 pub const NEW_PASSWORD: &str = "Blue-Whale-Swims9";
+/// The set-up form of `complete_onboarding`: three questions and their answers.
+pub const SEED_QUESTIONS: [(&str, &str); 6] = [
+    ("question1", "food"),
+    ("answer1", "Ramen "),
+    ("question2", "animal"),
+    ("answer2", "Shark"),
+    ("question3", "colour"),
+    ("answer3", "Turquoise"),
+];
 
 /// Tests that start a server take turns. Two Leptos servers on two tokio runtimes in
 /// one process occasionally left an SSR render pending forever (seen 2 runs in 5);
@@ -214,18 +223,7 @@ impl TestApp {
     }
 
     pub async fn setup_seed_questions(&self) -> Answer {
-        self.call(
-            "setup_questions",
-            &[
-                ("question1", "food"),
-                ("answer1", "Ramen "),
-                ("question2", "animal"),
-                ("answer2", "Shark"),
-                ("question3", "colour"),
-                ("answer3", "Turquoise"),
-            ],
-        )
-        .await
+        self.call("setup_questions", &SEED_QUESTIONS).await
     }
 
     pub async fn change_password(&self, new: &str, confirm: &str) -> Answer {

@@ -71,17 +71,7 @@ async fn onboarded_cookie(base: &str, login: &str) -> String {
     };
     for (endpoint, form) in [
         ("sign_in", vec![("username", login), ("password", TEMP)]),
-        (
-            "setup_questions",
-            vec![
-                ("question1", "food"),
-                ("answer1", "Ramen"),
-                ("question2", "animal"),
-                ("answer2", "Shark"),
-                ("question3", "colour"),
-                ("answer3", "Turquoise"),
-            ],
-        ),
+        ("setup_questions", SEED_QUESTIONS.to_vec()),
         ("confirm_questions", vec![]),
         (
             "change_password",

@@ -10,8 +10,8 @@ use sha2::{Digest as _, Sha256};
 
 use super::ports::{
     Account, AccountId, AuditEvent, Clock, FailureOutcome, HashError, HashUpgrade, LockoutPolicy,
-    PasswordReplacement, ResetLimit, SecretHasher, SeenAt, SessionRecord, Store, StoreError,
-    StoredAnswer, Timestamp,
+    PasswordReplacement, RequestSession, ResetLimit, SecretHasher, SeenAt, SessionRecord, Store,
+    StoreError, StoredAnswer, Timestamp,
 };
 
 mod operations;
@@ -341,7 +341,11 @@ impl Portal {
             idle_secs: self.settings.idle_timeout_secs,
             absolute_secs: self.settings.absolute_timeout_secs,
         });
-        let Some((record, account)) = self
+        let Some(RequestSession {
+            record,
+            account,
+            touched,
+        }) = self
             .store
             .session_for_request(&hash, seen)
             .await
@@ -368,7 +372,6 @@ impl Portal {
                 .await?;
             return Ok(None);
         }
-        let touched = seen.is_some_and(|seen| seen.touches(&record));
         Ok(Some(ActiveSession {
             token_hash: hash,
             token: Secret::new(token),
