@@ -1,9 +1,9 @@
 //! Command-line operations for staff and HQ batch jobs, on the database named by
 //! `DATABASE_URL`: read an account's audit trail, unlock an account.
 
-use app::domain::login_id::LoginId;
-use app::ssr::ports::{Account, AuditEvent};
-use app::ssr::service::Portal;
+use domain::login_id::LoginId;
+use portal_core::ports::{Account, AuditEvent};
+use portal_core::service::Portal;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -104,7 +104,7 @@ pub async fn import(
     generic_password: Option<&str>,
     dry_run: bool,
 ) -> Result<String, String> {
-    use app::ssr::provisioning::{parse_class_list, report_csv, ReportLine};
+    use portal_core::provisioning::{parse_class_list, report_csv, ReportLine};
     if portal
         .school_name(school)
         .await
@@ -121,14 +121,14 @@ pub async fn import(
     }
     let rows = parse_class_list(&bytes)
         .map_err(|e| format!("{}: {e}; nothing was imported", file.display()))?;
-    if generic_password.is_some_and(app::ssr::common_passwords::is_common) {
+    if generic_password.is_some_and(portal_core::common_passwords::is_common) {
         return Err(
             "the generic password is a common password (it is in the list of leaked \
              passwords); choose another; nothing was imported"
                 .to_string(),
         );
     }
-    let generic = generic_password.map(app::domain::secret::Secret::new);
+    let generic = generic_password.map(domain::secret::Secret::new);
     let report = if dry_run {
         portal
             .plan_import(school, &rows)
@@ -154,7 +154,10 @@ pub async fn import(
                 let bad = refused
                     .iter()
                     .filter(|l| {
-                        matches!(l.outcome, app::ssr::provisioning::RowOutcome::Error { .. })
+                        matches!(
+                            l.outcome,
+                            portal_core::provisioning::RowOutcome::Error { .. }
+                        )
                     })
                     .count();
                 return Err(format!(
@@ -173,7 +176,7 @@ pub async fn add_staff(
     name: &str,
     hq: bool,
 ) -> Result<String, String> {
-    use app::domain::provisioning::Role;
+    use domain::provisioning::Role;
     if portal
         .school_name(school)
         .await
@@ -187,7 +190,7 @@ pub async fn add_staff(
         .add_staff(school, name, role, CLI_ACTOR)
         .await
         .map_err(|e| match e {
-            app::api::error::AppError::InputRefused { reason } => reason.to_string(),
+            proto::error::AppError::InputRefused { reason } => reason.to_string(),
             other => other.to_string(),
         })?;
     Ok(format!("{login_id}\t{}\n", password.expose()))

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use app::ssr::ports::{Clock, Timestamp};
+use portal_core::ports::{Clock, Timestamp};
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;

@@ -5,9 +5,9 @@
 use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 
-use app::ssr::ports::{LockoutPolicy, ResetLimit};
-use app::ssr::service::Settings;
-use app::ssr::throttle::ThrottleSettings;
+use portal_core::ports::{LockoutPolicy, ResetLimit};
+use portal_core::service::Settings;
+use portal_core::throttle::ThrottleSettings;
 
 use crate::crypto::HashCost;
 
@@ -246,7 +246,7 @@ pub struct Config {
     /// `/metrics` on the portal's own address answers only `Authorization: Bearer
     /// TOKEN` (at least 16 characters); unset, it is served only on `--ops-addr`.
     #[arg(long, env = "PORTAL_METRICS_TOKEN", hide_env_values = true, value_parser = parse_token)]
-    pub metrics_token: Option<app::domain::secret::Secret>,
+    pub metrics_token: Option<domain::secret::Secret>,
 
     /// A second address for `/healthz`, `/readyz` and `/metrics` without a token (the
     /// monitoring network), e.g. `127.0.0.1:9100`.
@@ -347,8 +347,8 @@ impl Config {
 
 /// Taken as it is here (a refusal from the argument parser would print the value);
 /// checked by [`Config::check_secrets`] with a message that does not repeat it.
-fn parse_token(value: &str) -> Result<app::domain::secret::Secret, String> {
-    Ok(app::domain::secret::Secret::new(value))
+fn parse_token(value: &str) -> Result<domain::secret::Secret, String> {
+    Ok(domain::secret::Secret::new(value))
 }
 
 /// `http(s)://host[:port][/]`, normalised to end in `/`: no path, query or user info.

@@ -5,12 +5,12 @@
 
 use std::sync::Arc;
 
-use app::domain::secret::Secret;
-use app::ssr::ports::{HashError, SecretHasher, Verification};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
+use domain::secret::Secret;
+use portal_core::ports::{HashError, SecretHasher, Verification};
 use tokio::sync::Semaphore;
 
 /// Argon2id cost. Production defaults are OWASP's minimum for argon2id.

@@ -1,11 +1,11 @@
 //! Demo data for `server --demo`: Allen Tan from the seed guide and his classmates,
 //! all on the seed's generic temporary password, seeded only into an empty database.
 
-use app::domain::provisioning::Role;
-use app::domain::secret::Secret;
-use app::ssr::service::{Portal, PracticeAccount, PracticeSeed};
+use domain::provisioning::Role;
+use domain::secret::Secret;
+use portal_core::service::{Portal, PracticeAccount, PracticeSeed};
 
-pub use app::practice::{
+pub use domain::practice::{
     PRACTICE_CLASS as DEMO_CLASS, PRACTICE_PASSWORD as DEMO_TEMPORARY_PASSWORD,
     PRACTICE_SCHOOL as DEMO_SCHOOL, PRACTICE_STAFF as DEMO_STAFF,
     PRACTICE_STUDENTS as DEMO_STUDENTS,

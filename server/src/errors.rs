@@ -5,10 +5,10 @@
 //! class-list upload, the letters CSV) and the session middleware answer with
 //! [`route_error`].
 
-use app::api::error::AppError;
-use app::domain::route::Route;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::route::Route;
+use proto::error::AppError;
 
 /// Sets `error`'s status and `Retry-After` on a response's parts.
 pub fn with_status(parts: &mut axum::http::response::Parts, error: &AppError) {

@@ -7,15 +7,15 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::api::error::AppError;
-use app::domain::journey::{redirect_for, JourneyState, Step};
-use app::domain::route::Route;
 use app::ssr::context::{clear_session_cookie, token_from_headers, RequestContext};
-use app::ssr::service::Portal;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use domain::journey::{redirect_for, JourneyState, Step};
+use domain::route::Route;
+use portal_core::service::Portal;
+use proto::error::AppError;
 
 /// Sent by the page's own background requests (the class view's refresh).
 pub const BACKGROUND_HEADER: &str = "x-portal-background";
@@ -44,7 +44,7 @@ pub async fn load_session(
     let uncompressed = request.uri().path().starts_with(Route::Staff.path())
         || session
             .as_ref()
-            .is_some_and(|s| s.account.role != app::domain::provisioning::Role::Student);
+            .is_some_and(|s| s.account.role != domain::provisioning::Role::Student);
     request.extensions_mut().insert(RequestContext {
         ended: token.is_some() && session.is_none(),
         session,

@@ -19,14 +19,14 @@ pub mod store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::domain::route::Endpoint;
-use app::ssr::ports::Clock;
-pub use app::ssr::service::Portal;
 use app::{shell, App};
 use axum::Router;
+use domain::route::Endpoint;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use portal_core::ports::Clock;
+pub use portal_core::service::Portal;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::config::Config;

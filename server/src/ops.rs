@@ -4,12 +4,12 @@
 
 use std::sync::{Arc, OnceLock};
 
-use app::ssr::service::Portal;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use portal_core::service::Portal;
 
 /// The process-wide recorder (installed once, whatever the number of routers).
 fn recorder() -> Option<&'static PrometheusHandle> {

@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 
-use app::api::error::AppError;
-use app::domain::route::Route;
 use app::ssr::context::RequestContext;
-use app::ssr::provisioning::{report_csv, ImportRow, ReportLine, RowOutcome};
-use app::ssr::service::Portal;
 use axum::extract::{Multipart, Query, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::route::Route;
+use portal_core::provisioning::{report_csv, ImportRow, ReportLine, RowOutcome};
+use portal_core::service::Portal;
+use proto::error::AppError;
 
 /// The largest class list accepted (2,000 rows fit with room to spare).
 pub const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
@@ -103,7 +103,7 @@ pub async fn letters_csv(
             outcome: RowOutcome::Create {
                 login_id: l.login_id,
             },
-            temporary_password: Some(app::domain::secret::Secret::new(l.temporary_password)),
+            temporary_password: Some(domain::secret::Secret::new(l.temporary_password)),
         })
         .collect();
     (

@@ -10,9 +10,9 @@
 
 use std::sync::Arc;
 
-use app::domain::login_id::LoginId;
-use app::domain::provisioning::Role;
-use app::ssr::ports::{
+use domain::login_id::LoginId;
+use domain::provisioning::Role;
+use portal_core::ports::{
     AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy, NewAccount,
     PasswordReplacement, Purged, RequestSession, ResetClaim, ResetLimit, Retention, SeenAt, Store,
     StoreError, StoredAnswer,

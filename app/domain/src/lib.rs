@@ -6,6 +6,7 @@ pub mod audit;
 pub mod journey;
 pub mod login_id;
 pub mod password;
+pub mod practice;
 pub mod provisioning;
 pub mod route;
 pub mod secret;

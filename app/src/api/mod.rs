@@ -4,49 +4,19 @@
 //! read functions while rendering on the server, and the idle countdown calls
 //! `keep_alive` with `fetch`.
 
-pub mod error;
 pub mod staff;
-pub mod staff_types;
+/// The errors a server function may return (the crate `app/proto`).
+pub use proto::error;
+/// What the staff pages show (the crate `app/proto`).
+pub use proto::staff as staff_types;
+pub use proto::view::{JourneyView, ResetView};
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::domain::answers::{ChosenQuestion, QuestionId, QUESTION_COUNT};
-use crate::domain::journey::JourneyState;
 #[cfg(feature = "ssr")]
 use crate::domain::journey::Step;
-use crate::domain::password::{PasswordOwner, PasswordPolicy};
 use crate::domain::secret::Secret;
 use error::AppError;
-
-/// What a journey page needs to draw itself for the signed-in student.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JourneyView {
-    pub state: JourneyState,
-    pub owner: PasswordOwner,
-    pub policy: PasswordPolicy,
-    pub idle_timeout_secs: i64,
-    /// The student's own choices waiting for confirmation (shown on step 4 only).
-    pub pending: Option<[ChosenQuestion; QUESTION_COUNT]>,
-    /// The SSPR must ask for the password again before it changes anything.
-    pub reauth_needed: bool,
-    /// As stored with the account: staff see the staff tools' tile.
-    pub role: crate::domain::provisioning::Role,
-}
-
-/// Where this browser's forgot-password attempt stands.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum ResetView {
-    /// No attempt (or it expired): start by typing the login ID.
-    Start,
-    /// Answer these two of the three security questions.
-    Questions { questions: [QuestionId; 2] },
-    /// The answers matched: choose a new password.
-    NewPassword {
-        owner: PasswordOwner,
-        policy: PasswordPolicy,
-    },
-}
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {

@@ -1,11 +1,8 @@
-//! Server-only parts of `app` (feature `ssr`): the ports the server implements, the
-//! journey's services, and how a request's session reaches the server functions.
+//! Server-only parts of `app` (feature `ssr`): how a request's session and language
+//! reach the pages and server functions, and the page's content policy. The engine
+//! they call is the crate `portal_core` (`server/core`), re-exported here.
 
-pub mod common_passwords;
 pub mod context;
 pub mod csp;
-pub mod ports;
-pub mod provisioning;
-pub mod service;
-pub mod staff;
-pub mod throttle;
+
+pub use portal_core::{common_passwords, ports, provisioning, service, staff, throttle};

@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::domain::provisioning::Role;
-use app::domain::secret::Secret;
-use app::ssr::ports::{NewAccount, SecretHasher as _};
-use app::ssr::service::Portal;
+use domain::provisioning::Role;
+use domain::secret::Secret;
+use portal_core::ports::{NewAccount, SecretHasher as _};
+use portal_core::service::Portal;
 use server::clock::SystemClock;
 use server::config::Config;
 use server::crypto::{Argon2Hasher, HashCost};
@@ -105,7 +105,7 @@ pub fn config(database_url: String, workers: usize, queue: usize) -> Config {
         answers_per_minute: 0,
         answers_burst: 1,
         audit_retention_days: 400,
-        metrics_token: Some(app::domain::secret::Secret::new(METRICS_TOKEN)),
+        metrics_token: Some(domain::secret::Secret::new(METRICS_TOKEN)),
         ops_addr: None,
         public_url: None,
         purge_interval_secs: 0,

@@ -1,4 +1,4 @@
-//! Storage back-ends behind the [`app::ssr::ports::Store`] trait, chosen by the
+//! Storage back-ends behind the [`portal_core::ports::Store`] trait, chosen by the
 //! scheme of `DATABASE_URL`.
 
 /// Statements written once for both back-ends: `$N` placeholders (sqlx binds `$N` to
@@ -7,7 +7,7 @@ macro_rules! shared_sql {
     // Forgot-password answers per login ID: a leaky bucket in thousandths of a wrong
     // answer, holding `max_failures` and emptying by as much over `window_secs`.
     (claim_reset_attempt, $pool:expr, $login_key:expr, $now:expr, $limit:expr) => {{
-        let limit: &app::ssr::ports::ResetLimit = $limit;
+        let limit: &portal_core::ports::ResetLimit = $limit;
         let (login_key, now): (&str, i64) = ($login_key, $now);
         let capacity = i64::from(limit.max_failures).saturating_mul(1000);
         // One statement: a new login ID starts with this answer in its bucket; an
@@ -34,7 +34,7 @@ macro_rules! shared_sql {
         .await
         .map_err(db_error)?;
         if claimed.is_some() {
-            return Ok(app::ssr::ports::ResetClaim::Granted);
+            return Ok(portal_core::ports::ResetClaim::Granted);
         }
         let blocked: Option<i64> =
             sqlx::query("SELECT blocked_until FROM reset_limits WHERE login_key = $1")
@@ -47,7 +47,7 @@ macro_rules! shared_sql {
                 .map_err(db_error)?
                 .flatten();
         let per_answer = limit.window_secs / i64::from(limit.max_failures.max(1));
-        Ok(app::ssr::ports::ResetClaim::Blocked {
+        Ok(portal_core::ports::ResetClaim::Blocked {
             until: blocked
                 .filter(|until| *until > now)
                 .unwrap_or(now + per_answer),
@@ -55,7 +55,7 @@ macro_rules! shared_sql {
     }};
     // A claimed answer was wrong: a bucket with no room for another blocks the ID.
     (reset_attempt_failed, $pool:expr, $login_key:expr, $now:expr, $limit:expr) => {{
-        let limit: &app::ssr::ports::ResetLimit = $limit;
+        let limit: &portal_core::ports::ResetLimit = $limit;
         let row = sqlx::query(
             "UPDATE reset_limits SET blocked_until = $1 + $2 \
              WHERE login_key = $3 AND level + 1000 > $4 \
@@ -94,7 +94,7 @@ macro_rules! shared_sql {
     }};
     // A class list's accounts, all in one transaction.
     (insert_accounts, $pool:expr, $accounts:expr, $now:expr) => {{
-        let accounts: &[app::ssr::ports::NewAccount] = $accounts;
+        let accounts: &[portal_core::ports::NewAccount] = $accounts;
         let mut tx = $pool.begin().await.map_err(db_error)?;
         let mut ids = Vec::with_capacity(accounts.len());
         for account in accounts {
@@ -242,8 +242,8 @@ macro_rules! shared_sql {
     // The retention run (`Store::purge`).
     (purge, $pool:expr, $retention:expr) => {{
         let pool = $pool;
-        let r: &app::ssr::ports::Retention = $retention;
-        let mut purged = app::ssr::ports::Purged::default();
+        let r: &portal_core::ports::Retention = $retention;
+        let mut purged = portal_core::ports::Purged::default();
         purged.sessions =
             sqlx::query("DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2")
                 .bind(r.sessions_idle_since)
@@ -375,7 +375,7 @@ const AUDIT_PURGE_CHUNK: i64 = 5000;
 
 use std::sync::Arc;
 
-use app::ssr::ports::{SessionRecord, Store, StoreError};
+use portal_core::ports::{SessionRecord, Store, StoreError};
 
 /// Why the database could not be opened; printed to the operator at start-up.
 #[derive(Debug, thiserror::Error)]

@@ -4,14 +4,14 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use app::domain::login_id::LoginId;
-use app::domain::provisioning::Role;
-use app::ssr::ports::{
+use async_trait::async_trait;
+use domain::login_id::LoginId;
+use domain::provisioning::Role;
+use portal_core::ports::{
     Account, AccountId, AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy,
     NewAccount, PasswordReplacement, Purged, RequestSession, ResetClaim, ResetLimit, Retention,
     SeenAt, SessionRecord, Store, StoreError, StoredAnswer, StudentStatus, Timestamp,
 };
-use async_trait::async_trait;
 
 use super::{
     parse_slots, session_from_row, session_with_account_sql, slots_text, ACCOUNT_COLUMNS,

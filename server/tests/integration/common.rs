@@ -69,7 +69,7 @@ pub fn test_config(database_url: String) -> Config {
         answers_per_minute: 0,
         answers_burst: 1,
         audit_retention_days: 400,
-        metrics_token: Some(app::domain::secret::Secret::new(METRICS_TOKEN)),
+        metrics_token: Some(domain::secret::Secret::new(METRICS_TOKEN)),
         ops_addr: None,
         public_url: None,
         purge_interval_secs: 0,

@@ -2,7 +2,7 @@
 //! small subset of the list, the server checks the full one before storing anything,
 //! and staff cannot hand out a common generic temporary password either.
 
-use app::domain::password::{check_password, PasswordOwner, PasswordPolicy, RuleId, Violation};
+use domain::password::{check_password, PasswordOwner, PasswordPolicy, RuleId, Violation};
 use reqwest::StatusCode;
 
 use crate::common::*;
@@ -23,7 +23,9 @@ fn the_chosen_password_passes_every_rule_the_browser_checks_but_is_in_the_full_l
     assert!(ONLY_THE_SERVER_KNOWS.chars().count() >= 12);
     let browser = check_password(ONLY_THE_SERVER_KNOWS, &allen(), &PasswordPolicy::default());
     assert_eq!(browser, Vec::<Violation>::new());
-    assert!(app::ssr::common_passwords::is_common(ONLY_THE_SERVER_KNOWS));
+    assert!(portal_core::common_passwords::is_common(
+        ONLY_THE_SERVER_KNOWS
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,9 +86,10 @@ async fn a_common_generic_temporary_password_is_refused_for_a_batch() {
     let before = count().await;
 
     // Through the service (the staff side's provisioning).
-    let rows = app::ssr::provisioning::parse_class_list(b"full_name,class\nZara Lim,P5 Courage\n")
-        .expect("rows");
-    let generic = app::domain::secret::Secret::new("Password1234");
+    let rows =
+        portal_core::provisioning::parse_class_list(b"full_name,class\nZara Lim,P5 Courage\n")
+            .expect("rows");
+    let generic = domain::secret::Secret::new("Password1234");
     let refused = app
         .portal
         .import_class_list("DEMO", &rows, Some(&generic), "test")
@@ -94,8 +97,8 @@ async fn a_common_generic_temporary_password_is_refused_for_a_batch() {
     assert!(
         matches!(
             &refused,
-            Err(app::api::error::AppError::InputRefused {
-                reason: app::api::error::InputProblem::CommonGenericPassword
+            Err(proto::error::AppError::InputRefused {
+                reason: proto::error::InputProblem::CommonGenericPassword
             })
         ),
         "{refused:?}"

@@ -2,9 +2,9 @@
 //! no user enumeration, per-client throttling, hash upgrades, session tokens, CSRF,
 //! security headers, random payloads, and the audit trail and its command line.
 
-use app::ssr::ports::Clock as _;
 use argon2::password_hash::{PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use portal_core::ports::Clock as _;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION, SET_COOKIE};
@@ -961,7 +961,7 @@ async fn text_written_into_the_address_never_reaches_the_error_box() {
     let parts =
         serde_json::json!({"PasswordRefused": [{"rule": "contains_name_part", "parts": [bait]}]});
     // (It is a well-formed refusal: the server's own error type reads it.)
-    assert!(serde_json::from_value::<app::api::error::AppError>(parts.clone()).is_ok());
+    assert!(serde_json::from_value::<proto::error::AppError>(parts.clone()).is_ok());
     let encoded = base64::engine::general_purpose::URL_SAFE.encode(parts.to_string());
     let shown = app
         .page(&format!(

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use app::domain::route::Route;
+use domain::route::Route;
 
 #[test]
 fn every_page_the_router_serves_is_a_route_and_every_route_is_served() {

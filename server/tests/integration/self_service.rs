@@ -818,7 +818,7 @@ async fn the_first_login_journey_ends_an_hour_after_the_temporary_sign_in() {
 /// for ever (the old fixed one-hour window let ~96 guesses a day through per ID).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_wrong_answers_an_hour_are_blocked_by_the_default_limit() {
-    let window = app::ssr::ports::ResetLimit::default().window_secs;
+    let window = portal_core::ports::ResetLimit::default().window_secs;
     let app = spawn_app_with(|c| c.reset_window_secs = window).await;
     app.complete_onboarding().await;
     let mut refusals = Vec::new();

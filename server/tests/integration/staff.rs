@@ -288,7 +288,7 @@ async fn an_imported_student_signs_in_with_the_reported_password_until_it_expire
     );
     // A generic batch password (as the seed's 2024Kmps) works the same way.
     let rows = app_server_rows("Zara Lim,P5 Courage\n");
-    let generic = app::domain::secret::Secret::new("Batch-2027-Kmps");
+    let generic = domain::secret::Secret::new("Batch-2027-Kmps");
     app.portal
         .import_class_list("DEMO", &rows, Some(&generic), "test")
         .await
@@ -302,8 +302,8 @@ async fn an_imported_student_signs_in_with_the_reported_password_until_it_expire
     );
 }
 
-fn app_server_rows(body: &str) -> Vec<app::ssr::provisioning::ImportRow> {
-    app::ssr::provisioning::parse_class_list(format!("full_name,class\n{body}").as_bytes())
+fn app_server_rows(body: &str) -> Vec<portal_core::provisioning::ImportRow> {
+    portal_core::provisioning::parse_class_list(format!("full_name,class\n{body}").as_bytes())
         .expect("rows")
 }
 

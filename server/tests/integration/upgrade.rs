@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
-use app::domain::answers::normalise_answer;
-use app::domain::secret::Secret;
-use app::ssr::ports::SecretHasher as _;
+use domain::answers::normalise_answer;
+use domain::secret::Secret;
+use portal_core::ports::SecretHasher as _;
 use reqwest::StatusCode;
 use sqlx::Row as _;
 
@@ -170,7 +170,7 @@ async fn fill(db: &Db) {
         db,
         "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, reauth_at, \
          redo_questions) VALUES ($1, $2, $3, $4, $5, $6)",
-        app::ssr::service::token_hash(SESSION_TOKEN),
+        portal_core::service::token_hash(SESSION_TOKEN),
         ids[DONE],
         NOW - 120,
         NOW - 30,

@@ -4,10 +4,10 @@
 
 use async_trait::async_trait;
 
-use crate::domain::login_id::LoginId;
-use crate::domain::password::PasswordOwner;
-use crate::domain::provisioning::Role;
-use crate::domain::secret::Secret;
+use domain::login_id::LoginId;
+use domain::password::PasswordOwner;
+use domain::provisioning::Role;
+use domain::secret::Secret;
 
 pub type AccountId = i64;
 /// Unix time in seconds.

@@ -5,15 +5,15 @@
 use rand::seq::index::sample;
 
 use super::{hash_error, internal, ActiveSession, Checked, CredentialChange, NewToken, Portal};
-use crate::api::error::AppError;
-use crate::api::ResetView;
-use crate::domain::answers::{normalise_answer, QuestionId, QUESTION_COUNT, QUESTION_LISTS};
-use crate::domain::audit::{AuditKind, Throttled};
-use crate::domain::journey::Step;
-use crate::domain::login_id::LoginId;
-use crate::domain::provisioning::Role;
-use crate::domain::secret::Secret;
-use crate::ssr::ports::{ChallengeRecord, HashUpgrade, ResetClaim};
+use crate::ports::{ChallengeRecord, HashUpgrade, ResetClaim};
+use domain::answers::{normalise_answer, QuestionId, QUESTION_COUNT, QUESTION_LISTS};
+use domain::audit::{AuditKind, Throttled};
+use domain::journey::Step;
+use domain::login_id::LoginId;
+use domain::provisioning::Role;
+use domain::secret::Secret;
+use proto::error::AppError;
+use proto::ResetView;
 
 /// A forgot-password attempt ends this long after it started.
 pub const RESET_CHALLENGE_SECS: i64 = 15 * 60;

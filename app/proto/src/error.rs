@@ -1,12 +1,9 @@
 //! The errors a server function may return to the browser. Each is safe to show:
 //! internal causes are logged on the server and become [`AppError::Internal`].
 
-use leptos::server_fn::codec::JsonEncoding;
-use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use domain::answers::AnswerProblem;
+use domain::password::Violation;
 use serde::{Deserialize, Serialize};
-
-use crate::domain::answers::AnswerProblem;
-use crate::domain::password::Violation;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
@@ -110,10 +107,15 @@ impl AppError {
     }
 }
 
-impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+/// How a server function's own failures (a missing or malformed argument) become an
+/// [`AppError`]: only the Leptos crate needs this, so only its build (feature
+/// `server_fn`) compiles it.
+#[cfg(feature = "server_fn")]
+impl server_fn::error::FromServerFnError for AppError {
+    type Encoder = server_fn::codec::JsonEncoding;
 
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+    fn from_server_fn_error(value: server_fn::error::ServerFnErrorErr) -> Self {
+        use server_fn::error::ServerFnErrorErr;
         match value {
             ServerFnErrorErr::Args(_)
             | ServerFnErrorErr::Deserialization(_)

@@ -3,12 +3,12 @@
 //! through the same rules and the same audit trail as the web's.
 
 use super::{internal, Portal};
-use crate::api::error::AppError;
-use crate::domain::audit::AuditKind;
-use crate::domain::login_id::LoginId;
-use crate::domain::provisioning::Role;
-use crate::domain::secret::Secret;
-use crate::ssr::ports::{Account, AccountId, AuditEvent, NewAccount};
+use crate::ports::{Account, AccountId, AuditEvent, NewAccount};
+use domain::audit::AuditKind;
+use domain::login_id::LoginId;
+use domain::provisioning::Role;
+use domain::secret::Secret;
+use proto::error::AppError;
 
 /// One account the practice seed puts in place.
 pub struct PracticeAccount<'a> {

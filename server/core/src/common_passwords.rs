@@ -4,7 +4,7 @@
 //! The list is the top million of the "10 million passwords" corpus (OWASP SecLists),
 //! lower-cased and deduplicated: 961,927 entries, CC BY-SA 3.0; where it comes from and
 //! how to regenerate it: `app/common-passwords/README.md`. The browser holds only a
-//! small subset of it (`crate::domain::password`), so the server has the final say.
+//! small subset of it (`domain::password`), so the server has the final say.
 //!
 //! The data is compiled into the binary and read in place: entries sorted by bytes,
 //! front-coded in blocks of [`BLOCK`] (each entry is one byte saying how many leading
@@ -16,7 +16,7 @@
 use std::sync::LazyLock;
 
 /// The list's file, written by `app/common-passwords/build-list.py`.
-static DATA: &[u8] = include_bytes!("../../common-passwords/common-passwords.fc");
+static DATA: &[u8] = include_bytes!("../../../app/common-passwords/common-passwords.fc");
 
 /// Entries per front-coding block (the script's `BLOCK`).
 const BLOCK: usize = 32;
@@ -88,7 +88,7 @@ fn contains(needle: &[u8]) -> bool {
 /// (`password.to_lowercase()`).
 pub fn is_common(password: &str) -> bool {
     let lower = password.to_lowercase();
-    contains(lower.as_bytes()) || crate::domain::password::is_expected(&lower)
+    contains(lower.as_bytes()) || domain::password::is_expected(&lower)
 }
 
 /// How many entries the list holds.
@@ -99,8 +99,8 @@ pub fn len() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::password::common_subset::COMMON_SUBSET;
-    use crate::domain::password::{check_password, PasswordOwner, PasswordPolicy};
+    use domain::password::common_subset::COMMON_SUBSET;
+    use domain::password::{check_password, PasswordOwner, PasswordPolicy};
 
     /// Every entry, decoded in file order.
     fn all_entries() -> Vec<Vec<u8>> {

@@ -4,8 +4,8 @@
 
 use super::self_service::RESET_CHALLENGE_SECS;
 use super::{internal, Portal};
-use crate::api::error::AppError;
-use crate::ssr::ports::{Purged, Retention};
+use crate::ports::{Purged, Retention};
+use proto::error::AppError;
 
 /// An uploaded class list waits this long for its "Import" button.
 pub const IMPORT_BATCH_SECS: i64 = 24 * 3600;

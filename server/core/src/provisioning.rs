@@ -9,14 +9,14 @@ use rand::Rng as _;
 
 use super::ports::{Account, AccountId, NewAccount};
 use super::service::{hash_error, internal, Portal};
-use crate::api::error::{AppError, InputProblem};
-pub use crate::api::error::{MAX_CLASS_CHARS, MAX_NAME_CHARS, MAX_REGISTER_CHARS};
-use crate::domain::audit::AuditKind;
-use crate::domain::login_id::LoginId;
-use crate::domain::provisioning::{
+use domain::audit::AuditKind;
+use domain::login_id::LoginId;
+use domain::provisioning::{
     login_base, login_id_candidate, new_student_login_id, temporary_password, Role, STUDENT_DOMAIN,
 };
-use crate::domain::secret::Secret;
+use domain::secret::Secret;
+use proto::error::{AppError, InputProblem};
+pub use proto::error::{MAX_CLASS_CHARS, MAX_NAME_CHARS, MAX_REGISTER_CHARS};
 
 /// Rows a class list may have (a whole cohort fits; a runaway export does not).
 pub const MAX_IMPORT_ROWS: usize = 2_000;
@@ -423,9 +423,7 @@ impl Portal {
         {
             return Err(AppError::BadRequest);
         }
-        if generic
-            .is_some_and(|password| crate::ssr::common_passwords::is_common(password.expose()))
-        {
+        if generic.is_some_and(|password| crate::common_passwords::is_common(password.expose())) {
             return Err(AppError::InputRefused {
                 reason: InputProblem::CommonGenericPassword,
             });
@@ -545,7 +543,7 @@ impl Portal {
         role: Role,
         actor: &str,
     ) -> Result<(LoginId, Secret), AppError> {
-        use crate::domain::provisioning::{new_login_id, HQ_DOMAIN, STAFF_DOMAIN};
+        use domain::provisioning::{new_login_id, HQ_DOMAIN, STAFF_DOMAIN};
         let name = full_name.trim();
         let domain = match role {
             Role::Staff => STAFF_DOMAIN,

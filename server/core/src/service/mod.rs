@@ -19,14 +19,14 @@ mod retention;
 mod self_service;
 
 use super::throttle::{ClientThrottle, ThrottleSettings};
-use crate::api::error::AppError;
-use crate::domain::answers::{normalise_answer, parse_choices, ChosenQuestion, QUESTION_COUNT};
-use crate::domain::audit::{AuditKind, Throttled};
-use crate::domain::journey::{current_step, may_visit, JourneyState, Step};
-use crate::domain::login_id::LoginId;
-use crate::domain::password::{check_new_password, PasswordOwner, PasswordPolicy, Violation};
-use crate::domain::secret::Secret;
+use domain::answers::{normalise_answer, parse_choices, ChosenQuestion, QUESTION_COUNT};
+use domain::audit::{AuditKind, Throttled};
+use domain::journey::{current_step, may_visit, JourneyState, Step};
+use domain::login_id::LoginId;
+use domain::password::{check_new_password, PasswordOwner, PasswordPolicy, Violation};
+use domain::secret::Secret;
 pub use operations::{PracticeAccount, PracticeSeed};
+use proto::error::AppError;
 pub use retention::IMPORT_BATCH_SECS;
 
 /// Settings the services need; the server fills them from its configuration.
@@ -814,11 +814,11 @@ impl Portal {
         // The browser checks a subset of the common-password list; here, the full one
         // (kept in rule order, after the character-type rule).
         if !violations.contains(&Violation::Common)
-            && crate::ssr::common_passwords::is_common(new_password.expose())
+            && crate::common_passwords::is_common(new_password.expose())
         {
             let at = violations
                 .iter()
-                .position(|v| v.rule() > crate::domain::password::RuleId::NotCommon)
+                .position(|v| v.rule() > domain::password::RuleId::NotCommon)
                 .unwrap_or(violations.len());
             violations.insert(at, Violation::Common);
         }
@@ -898,7 +898,7 @@ impl Portal {
     /// the practice school, the signed-in account goes back to the start of the journey
     /// (the letter's temporary password, no answers, no history) and is signed out.
     pub async fn restart_practice(&self, session: &ActiveSession) -> Result<(), AppError> {
-        use crate::practice::{is_practice_login, PRACTICE_PASSWORD, PRACTICE_SCHOOL};
+        use domain::practice::{is_practice_login, PRACTICE_PASSWORD, PRACTICE_SCHOOL};
         if !self.settings.practice
             || session.account.school_code.as_deref() != Some(PRACTICE_SCHOOL.0)
             || !is_practice_login(session.account.login_id.as_str())

@@ -5,13 +5,13 @@
 use super::ports::{Account, StudentStatus};
 use super::provisioning::{parse_class_list, RowOutcome};
 use super::service::{internal, ActiveSession, Portal};
-use crate::api::error::{AppError, InputProblem};
-use crate::api::staff_types::{
+use domain::journey::{current_step, Step};
+use domain::provisioning::Role;
+use proto::error::{AppError, InputProblem};
+use proto::staff::{
     ClassCount, ClassProgress, EventLine, ImportPreview, Letter, LetterBatch, PreviewRow,
     StaffHome, Stage, StudentDetail, StudentRow,
 };
-use crate::domain::journey::{current_step, Step};
-use crate::domain::provisioning::Role;
 
 /// Letters stay readable for an hour after they were made.
 const LETTERS_SECS: i64 = 3600;

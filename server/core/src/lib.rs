@@ -1,0 +1,13 @@
+//! The portal's engine, without a web framework or a database driver: the ports a
+//! store implements ([`ports`]), the services that enforce every rule of the journey
+//! ([`service`]), staff scope ([`staff`]), class-list provisioning ([`provisioning`]),
+//! the sign-in throttle ([`throttle`]) and the common-password list
+//! ([`common_passwords`]). The server and the Leptos crate call it; the SQL store
+//! implements its ports.
+
+pub mod common_passwords;
+pub mod ports;
+pub mod provisioning;
+pub mod service;
+pub mod staff;
+pub mod throttle;
