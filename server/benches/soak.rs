@@ -342,7 +342,7 @@ fn database_bytes(path: &std::path::Path) -> u64 {
     ["", "-wal", "-shm"]
         .iter()
         .map(|suffix| {
-            std::fs::metadata(server::store::with_suffix(path, suffix))
+            std::fs::metadata(store::with_suffix(path, suffix))
                 .map(|m| m.len())
                 .unwrap_or(0)
         })

@@ -8,7 +8,7 @@
 //! is always a whole backup.
 //!
 //! A restore needs the database alone: every store and command holds a shared lock on
-//! `DATABASE.lock` while it has the database open ([`crate::store::lock_in_use`]), and
+//! `DATABASE.lock` while it has the database open ([`store::lock_in_use`]), and
 //! the restore takes it exclusively, or refuses. The copy is checked before anything is
 //! replaced, and the replaced database is kept beside it.
 //!
@@ -20,8 +20,8 @@ use std::str::FromStr as _;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection as _, Row as _, SqliteConnection};
 
-use crate::store::sqlite::MIGRATOR;
-use crate::store::{
+use store::sqlite::MIGRATOR;
+use store::{
     lock_alone, lock_in_use, newer_schema_message, newest_version, sqlite_file, with_suffix,
 };
 

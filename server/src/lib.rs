@@ -14,7 +14,6 @@ pub mod guard;
 pub mod headers;
 pub mod ops;
 pub mod staff_routes;
-pub mod store;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

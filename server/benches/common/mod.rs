@@ -201,7 +201,7 @@ pub fn bench_login(i: usize) -> String {
 /// straight into the database at `database_url` (the portal's services create accounts
 /// one hash each), through a store of its own.
 pub async fn add_accounts(portal: &Portal, database_url: &str, count: usize) {
-    let store = server::store::open(database_url).await.or_fail("store");
+    let store = store::open(database_url).await.or_fail("store");
     store
         .add_school(BENCH_SCHOOL, "Benchmark School")
         .await

@@ -278,8 +278,9 @@ pub enum StoreError {
     Other(String),
 }
 
+/// Accounts and their credentials: look-ups, creation, answers and password history.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Accounts: Send + Sync + 'static {
     async fn account_by_login(&self, login_id: &LoginId) -> Result<Option<Account>, StoreError>;
     async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
     async fn insert_account(
@@ -294,10 +295,8 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<Vec<AccountId>, StoreError>;
     async fn count_accounts(&self) -> Result<i64, StoreError>;
-
-    /// Adds a school; `false` if the code exists already.
-    async fn add_school(&self, code: &str, name: &str) -> Result<bool, StoreError>;
-    async fn school_name(&self, code: &str) -> Result<Option<String>, StoreError>;
+    /// How many accounts belong to no school or to a school other than `school`.
+    async fn count_accounts_outside(&self, school: &str) -> Result<i64, StoreError>;
     /// Those of `login_ids` that exist (to pick the next free suffix).
     async fn existing_login_ids(&self, login_ids: &[String]) -> Result<Vec<String>, StoreError>;
     /// The students of `school` with exactly this class and full name (re-imports):
@@ -310,6 +309,171 @@ pub trait Store: Send + Sync + 'static {
         full_name: &str,
         register_no: Option<&str>,
     ) -> Result<Vec<Account>, StoreError>;
+    /// The account's stored answers, by slot.
+    async fn answers(&self, account: AccountId) -> Result<Vec<StoredAnswer>, StoreError>;
+    /// Earlier password hashes that may not be chosen again.
+    async fn password_history(&self, account: AccountId) -> Result<Vec<String>, StoreError>;
+    /// Replaces the password: the old hash goes to the history (pruned to
+    /// `history` entries plus every temporary one), the temporary flag is cleared, every
+    /// session ends and `new_session` (if any) starts — in one transaction.
+    async fn replace_password(
+        &self,
+        account: AccountId,
+        replacement: PasswordReplacement<'_>,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Replaces the account's answers and clears the session's pending choices,
+    /// in one transaction.
+    async fn save_answers(
+        &self,
+        account: AccountId,
+        answers: &[StoredAnswer],
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+}
+
+/// Portal sessions: started at sign-in, looked up and marked as used per request.
+#[async_trait]
+pub trait Sessions: Send + Sync + 'static {
+    /// Ends a claimed check that found the right password: creates the session,
+    /// records the sign-in time, clears the failure streak and lockouts, and swaps in
+    /// `upgraded_hash` if the stored hash is still `old_hash` — in one transaction.
+    async fn start_session(
+        &self,
+        token_hash: &[u8],
+        account: AccountId,
+        now: Timestamp,
+        upgrade: Option<HashUpgrade<'_>>,
+    ) -> Result<(), StoreError>;
+    async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError>;
+    /// A request's session and its account, in one look-up. With `seen`, the session is
+    /// also marked as used at `seen.now` if it is still within its limits (in the same
+    /// statement where the database allows it); past them it is left as it was, for
+    /// the caller to end. The record is returned as it was before.
+    async fn session_for_request(
+        &self,
+        token_hash: &[u8],
+        seen: Option<SeenAt>,
+    ) -> Result<Option<RequestSession>, StoreError>;
+    async fn set_pending_questions(
+        &self,
+        token_hash: &[u8],
+        pending: Option<&str>,
+    ) -> Result<(), StoreError>;
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError>;
+    /// Records that the password was typed again in this session (SSPR sign-in).
+    async fn set_reauth(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError>;
+    /// Starts "set up security questions again" for this session until `until`, or
+    /// ends it (`None`); either way any pending choices are dropped.
+    async fn set_redo_questions(
+        &self,
+        token_hash: &[u8],
+        until: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
+}
+
+/// The sign-in lockout: claims on password checks, failures, unlocks.
+#[async_trait]
+pub trait Lockout: Send + Sync + 'static {
+    /// Claims the right to check one password against the account, atomically: granted
+    /// only when the account is not locked and its failures so far plus the checks
+    /// already running stay under `max_failures`. Parallel attempts therefore never get
+    /// more guesses than the limit. A claim older than `stale_after` seconds (its
+    /// server died mid-check) no longer counts.
+    async fn claim_attempt(
+        &self,
+        account: AccountId,
+        now: Timestamp,
+        max_failures: u32,
+        stale_after: i64,
+    ) -> Result<bool, StoreError>;
+    /// The same work as [`Lockout::claim_attempt`] for a login ID that has no account:
+    /// claims a check on its own row (created if missing).
+    async fn claim_unknown_attempt(
+        &self,
+        login_key: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The same work as [`Lockout::record_failure`] for a login ID that has no account:
+    /// ends the claim and counts the failure. Returns the failures counted so far.
+    async fn unknown_attempt_failed(
+        &self,
+        login_key: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// Gives a claim back when the check did not run (the hasher was busy).
+    async fn release_attempt(&self, account: AccountId) -> Result<(), StoreError>;
+    /// Ends a claimed check that found a wrong password: counts it unless the same
+    /// wrong password (`fingerprint`) is already in the streak, and locks the account
+    /// when the streak reaches the policy's limit — in one transaction.
+    async fn record_failure(
+        &self,
+        account: AccountId,
+        fingerprint: &[u8],
+        now: Timestamp,
+        policy: &LockoutPolicy,
+    ) -> Result<FailureOutcome, StoreError>;
+    /// Ends a claimed check that found the right password without starting a session
+    /// (the SSPR's sign-in): clears the failure streak and swaps in an upgraded hash.
+    async fn password_confirmed(
+        &self,
+        account: AccountId,
+        upgrade: Option<HashUpgrade<'_>>,
+    ) -> Result<(), StoreError>;
+    /// Lifts a lockout and clears the failure streak. Returns whether the account was
+    /// locked at `now`.
+    async fn unlock(&self, account: AccountId, now: Timestamp) -> Result<bool, StoreError>;
+}
+
+/// Forgot password: the reset challenges and the per-login-ID limit on answers.
+#[async_trait]
+pub trait Resets: Send + Sync + 'static {
+    async fn create_challenge(
+        &self,
+        token_hash: &[u8],
+        challenge: &ChallengeRecord,
+    ) -> Result<(), StoreError>;
+    async fn challenge(&self, token_hash: &[u8]) -> Result<Option<ChallengeRecord>, StoreError>;
+    /// A new pair of questions for the next attempt.
+    async fn set_challenge_slots(
+        &self,
+        token_hash: &[u8],
+        slots: [usize; 2],
+    ) -> Result<(), StoreError>;
+    async fn verify_challenge(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError>;
+    async fn delete_challenge(&self, token_hash: &[u8]) -> Result<(), StoreError>;
+    /// Claims one answer check for `login_key`, atomically (counted as a failure until
+    /// [`Resets::reset_attempt_succeeded`] says otherwise), unless it is blocked.
+    async fn claim_reset_attempt(
+        &self,
+        login_key: &str,
+        now: Timestamp,
+        limit: &ResetLimit,
+    ) -> Result<ResetClaim, StoreError>;
+    /// Ends a claimed check that failed; blocks the login ID at the limit.
+    async fn reset_attempt_failed(
+        &self,
+        login_key: &str,
+        now: Timestamp,
+        limit: &ResetLimit,
+    ) -> Result<Option<Timestamp>, StoreError>;
+    /// Ends a claimed check that succeeded: the failures are forgotten.
+    async fn reset_attempt_succeeded(&self, login_key: &str) -> Result<(), StoreError>;
+}
+
+/// What school staff do to accounts, and their schools, class lists and letters.
+#[async_trait]
+pub trait StaffRecords: Send + Sync + 'static {
+    /// Adds a school; `false` if the code exists already.
+    async fn add_school(&self, code: &str, name: &str) -> Result<bool, StoreError>;
+    async fn school_name(&self, code: &str) -> Result<Option<String>, StoreError>;
+    /// The students of a school (one class, or all), with where each stands.
+    async fn students(
+        &self,
+        school: &str,
+        class: Option<&str>,
+    ) -> Result<Vec<StudentStatus>, StoreError>;
     /// A new temporary password from staff: the old hash goes to the history, the
     /// journey starts again, every session ends and any lockout is lifted.
     async fn reset_to_temporary(
@@ -330,15 +494,6 @@ pub trait Store: Send + Sync + 'static {
         hash: &str,
         now: Timestamp,
     ) -> Result<(), StoreError>;
-    /// How many accounts belong to no school or to a school other than `school`.
-    async fn count_accounts_outside(&self, school: &str) -> Result<i64, StoreError>;
-
-    /// The students of a school (one class, or all), with where each stands.
-    async fn students(
-        &self,
-        school: &str,
-        class: Option<&str>,
-    ) -> Result<Vec<StudentStatus>, StoreError>;
     async fn save_import_batch(
         &self,
         school: &str,
@@ -368,170 +523,32 @@ pub trait Store: Send + Sync + 'static {
         staff: AccountId,
         now: Timestamp,
     ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError>;
+}
 
-    /// Claims the right to check one password against the account, atomically: granted
-    /// only when the account is not locked and its failures so far plus the checks
-    /// already running stay under `max_failures`. Parallel attempts therefore never get
-    /// more guesses than the limit. A claim older than `stale_after` seconds (its
-    /// server died mid-check) no longer counts.
-    async fn claim_attempt(
-        &self,
-        account: AccountId,
-        now: Timestamp,
-        max_failures: u32,
-        stale_after: i64,
-    ) -> Result<bool, StoreError>;
-
-    /// The same work as [`Store::claim_attempt`] for a login ID that has no account:
-    /// claims a check on its own row (created if missing).
-    async fn claim_unknown_attempt(
-        &self,
-        login_key: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError>;
-
-    /// The same work as [`Store::record_failure`] for a login ID that has no account:
-    /// ends the claim and counts the failure. Returns the failures counted so far.
-    async fn unknown_attempt_failed(
-        &self,
-        login_key: &str,
-        now: Timestamp,
-    ) -> Result<i64, StoreError>;
-
-    /// Gives a claim back when the check did not run (the hasher was busy).
-    async fn release_attempt(&self, account: AccountId) -> Result<(), StoreError>;
-
-    /// Ends a claimed check that found a wrong password: counts it unless the same
-    /// wrong password (`fingerprint`) is already in the streak, and locks the account
-    /// when the streak reaches the policy's limit — in one transaction.
-    async fn record_failure(
-        &self,
-        account: AccountId,
-        fingerprint: &[u8],
-        now: Timestamp,
-        policy: &LockoutPolicy,
-    ) -> Result<FailureOutcome, StoreError>;
-
-    /// Ends a claimed check that found the right password: creates the session,
-    /// records the sign-in time, clears the failure streak and lockouts, and swaps in
-    /// `upgraded_hash` if the stored hash is still `old_hash` — in one transaction.
-    async fn start_session(
-        &self,
-        token_hash: &[u8],
-        account: AccountId,
-        now: Timestamp,
-        upgrade: Option<HashUpgrade<'_>>,
-    ) -> Result<(), StoreError>;
-
-    /// Ends a claimed check that found the right password without starting a session
-    /// (the SSPR's sign-in): clears the failure streak and swaps in an upgraded hash.
-    async fn password_confirmed(
-        &self,
-        account: AccountId,
-        upgrade: Option<HashUpgrade<'_>>,
-    ) -> Result<(), StoreError>;
-
-    /// Lifts a lockout and clears the failure streak. Returns whether the account was
-    /// locked at `now`.
-    async fn unlock(&self, account: AccountId, now: Timestamp) -> Result<bool, StoreError>;
-
+/// The audit trail.
+#[async_trait]
+pub trait Audit: Send + Sync + 'static {
+    async fn audit(&self, event: AuditEvent) -> Result<(), StoreError>;
     /// The account's audit trail, oldest first.
     async fn audit_history(&self, account: AccountId) -> Result<Vec<AuditEvent>, StoreError>;
-    async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError>;
-    /// A request's session and its account, in one look-up. With `seen`, the session is
-    /// also marked as used at `seen.now` if it is still within its limits (in the same
-    /// statement where the database allows it); past them it is left as it was, for
-    /// the caller to end. The record is returned as it was before.
-    async fn session_for_request(
-        &self,
-        token_hash: &[u8],
-        seen: Option<SeenAt>,
-    ) -> Result<Option<RequestSession>, StoreError>;
-    async fn set_pending_questions(
-        &self,
-        token_hash: &[u8],
-        pending: Option<&str>,
-    ) -> Result<(), StoreError>;
-    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError>;
+}
 
-    /// Records that the password was typed again in this session (SSPR sign-in).
-    async fn set_reauth(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError>;
-    /// Starts "set up security questions again" for this session until `until`, or
-    /// ends it (`None`); either way any pending choices are dropped.
-    async fn set_redo_questions(
-        &self,
-        token_hash: &[u8],
-        until: Option<Timestamp>,
-    ) -> Result<(), StoreError>;
-
-    /// The account's stored answers, by slot.
-    async fn answers(&self, account: AccountId) -> Result<Vec<StoredAnswer>, StoreError>;
-    /// Earlier password hashes that may not be chosen again.
-    async fn password_history(&self, account: AccountId) -> Result<Vec<String>, StoreError>;
-
-    /// Replaces the password: the old hash goes to the history (pruned to
-    /// `history` entries plus every temporary one), the temporary flag is cleared, every
-    /// session ends and `new_session` (if any) starts — in one transaction.
-    async fn replace_password(
-        &self,
-        account: AccountId,
-        replacement: PasswordReplacement<'_>,
-        now: Timestamp,
-    ) -> Result<(), StoreError>;
-
+/// The installation itself: its secret, readiness, retention.
+#[async_trait]
+pub trait Upkeep: Send + Sync + 'static {
     async fn installation_secret(&self) -> Result<Vec<u8>, StoreError>;
-    async fn create_challenge(
-        &self,
-        token_hash: &[u8],
-        challenge: &ChallengeRecord,
-    ) -> Result<(), StoreError>;
-    async fn challenge(&self, token_hash: &[u8]) -> Result<Option<ChallengeRecord>, StoreError>;
-    /// A new pair of questions for the next attempt.
-    async fn set_challenge_slots(
-        &self,
-        token_hash: &[u8],
-        slots: [usize; 2],
-    ) -> Result<(), StoreError>;
-    async fn verify_challenge(&self, token_hash: &[u8], now: Timestamp) -> Result<(), StoreError>;
-    async fn delete_challenge(&self, token_hash: &[u8]) -> Result<(), StoreError>;
-
-    /// Claims one answer check for `login_key`, atomically (counted as a failure until
-    /// [`Store::reset_attempt_succeeded`] says otherwise), unless it is blocked.
-    async fn claim_reset_attempt(
-        &self,
-        login_key: &str,
-        now: Timestamp,
-        limit: &ResetLimit,
-    ) -> Result<ResetClaim, StoreError>;
-    /// Ends a claimed check that failed; blocks the login ID at the limit.
-    async fn reset_attempt_failed(
-        &self,
-        login_key: &str,
-        now: Timestamp,
-        limit: &ResetLimit,
-    ) -> Result<Option<Timestamp>, StoreError>;
-    /// Ends a claimed check that succeeded: the failures are forgotten.
-    async fn reset_attempt_succeeded(&self, login_key: &str) -> Result<(), StoreError>;
-
-    /// Replaces the account's answers and clears the session's pending choices,
-    /// in one transaction.
-    async fn save_answers(
-        &self,
-        account: AccountId,
-        answers: &[StoredAnswer],
-        token_hash: &[u8],
-        now: Timestamp,
-    ) -> Result<(), StoreError>;
-
-    async fn audit(&self, event: AuditEvent) -> Result<(), StoreError>;
-
     /// Whether the database answers (one trivial statement: no table is read).
     async fn ping(&self) -> Result<(), StoreError>;
-
     /// Deletes what has expired (see [`Retention`]). Safe to run on several instances
     /// at once: every statement only deletes rows past a cutoff.
     async fn purge(&self, retention: &Retention) -> Result<Purged, StoreError>;
 }
+
+/// Everything the services need from storage, one port per concern. The SQL store
+/// implements them all; a test may implement them in memory ([`crate::memory`]).
+pub trait Store: Accounts + Sessions + Lockout + Resets + StaffRecords + Audit + Upkeep {}
+
+impl<T> Store for T where T: Accounts + Sessions + Lockout + Resets + StaffRecords + Audit + Upkeep {}
 
 /// The cutoffs of one retention run: rows at or before each time go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,7 +27,7 @@ enum Backend {
 async fn sqlite() -> (Arc<dyn Store>, Backend) {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite:{}", dir.path().join("contract.db").display());
-    let store = server::store::open(&url).await.expect("sqlite store");
+    let store = store::open(&url).await.expect("sqlite store");
     (store, Backend::Sqlite { _dir: dir })
 }
 
@@ -43,7 +43,7 @@ async fn postgres() -> (Arc<dyn Store>, Backend) {
         .execute(&mut admin)
         .await
         .expect("create database");
-    let store = server::store::open(&format!("{base}/{name}"))
+    let store = store::open(&format!("{base}/{name}"))
         .await
         .expect("postgres store");
     (store, Backend::Postgres(name))
