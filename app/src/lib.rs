@@ -5,7 +5,8 @@
 //!   machine), no framework types.
 //! - [`api`]: `#[server]` functions and the errors they may return.
 //! - [`pages`] and [`components`]: one component per journey screen, shared widgets.
-//! - `ssr` (server build only): the ports the server implements and the services.
+//! - `ssr` (server build only): how the request reaches the pages; the services they
+//!   call are the crate `portal_core`.
 
 pub mod api;
 pub mod components;

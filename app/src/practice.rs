@@ -38,7 +38,7 @@ pub fn use_practice() -> Practice {
 #[cfg(feature = "ssr")]
 fn read() -> Practice {
     use std::sync::Arc;
-    let on = use_context::<Arc<crate::ssr::service::Portal>>()
+    let on = use_context::<Arc<portal_core::service::Portal>>()
         .is_some_and(|portal| portal.settings().practice);
     let presenter = on
         && use_context::<http::request::Parts>().is_some_and(|parts| {

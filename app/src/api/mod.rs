@@ -26,7 +26,7 @@ pub(crate) mod server {
 
     use super::AppError;
     use crate::ssr::context::RequestContext;
-    use crate::ssr::service::{ActiveSession, Portal};
+    use portal_core::service::{ActiveSession, Portal};
 
     pub fn portal() -> Result<Arc<Portal>, AppError> {
         use_context::<Arc<Portal>>().ok_or(AppError::Internal)

@@ -10,9 +10,9 @@ use super::staff_types as t;
 #[cfg(feature = "ssr")]
 fn scope() -> Result<
     (
-        std::sync::Arc<crate::ssr::service::Portal>,
-        crate::ssr::service::ActiveSession,
-        crate::ssr::staff::StaffScope,
+        std::sync::Arc<portal_core::service::Portal>,
+        portal_core::service::ActiveSession,
+        portal_core::staff::StaffScope,
     ),
     AppError,
 > {

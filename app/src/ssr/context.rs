@@ -4,7 +4,7 @@
 
 use http::HeaderMap;
 
-use super::service::{ActiveSession, NewToken, Settings};
+use portal_core::service::{ActiveSession, NewToken, Settings};
 
 /// What the middleware learned about the request.
 #[derive(Debug, Clone, Default)]

@@ -1,8 +1,6 @@
 //! Server-only parts of `app` (feature `ssr`): how a request's session and language
 //! reach the pages and server functions, and the page's content policy. The engine
-//! they call is the crate `portal_core` (`server/core`), re-exported here.
+//! they call is the crate `portal_core` (`server/core`).
 
 pub mod context;
 pub mod csp;
-
-pub use portal_core::{common_passwords, ports, provisioning, service, staff, throttle};

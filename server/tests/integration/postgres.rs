@@ -1,6 +1,6 @@
 //! The same server on PostgreSQL: the whole first-login journey, the lockout, and the
 //! forgot-password reset over HTTP, on a database of its own (the store contract in
-//! `tests/store_contract.rs` covers each store operation on both back-ends).
+//! `server/store/tests/contract.rs` covers each store operation on both back-ends).
 
 use reqwest::StatusCode;
 
