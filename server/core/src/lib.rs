@@ -6,6 +6,8 @@
 //! implements its ports.
 
 pub mod common_passwords;
+/// Test fakes of the ports (an in-memory store, a fast hasher, a settable clock).
+pub mod memory;
 pub mod ports;
 pub mod provisioning;
 pub mod service;

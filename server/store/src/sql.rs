@@ -1003,7 +1003,7 @@ macro_rules! sql_store {
                      a.last_sign_in_at, a.locked_until, \
                      EXISTS (SELECT 1 FROM security_answers s WHERE s.account_id = a.id) AS questions_set \
                      FROM accounts a WHERE a.role = 'student' AND a.school_code = $1 \
-                     AND (CAST($2 AS TEXT) IS NULL OR a.class_name = CAST($2 AS TEXT)) ORDER BY a.class_name, a.full_name, a.id",
+                     AND (CAST($2 AS TEXT) IS NULL OR a.class_name = CAST($2 AS TEXT)) ORDER BY a.class_name NULLS FIRST, a.full_name, a.id",
                 )
                 .bind(school)
                 .bind(class)

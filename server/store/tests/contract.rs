@@ -1,6 +1,9 @@
-//! The store contract: the same tests against SQLite and PostgreSQL, so both back-ends
-//! keep the behaviour the services rely on (accounts, sessions, the lockout claim under
-//! parallel attempts, password history, the reset limits, staff batches, audit).
+//! The store contract: the same tests against SQLite, PostgreSQL and the in-memory fake
+//! (`portal_core::memory::MemoryStore`, which `portal_core`'s service tests run on), so
+//! every back-end keeps the behaviour the services rely on (accounts, sessions, the
+//! lockout claim under parallel attempts, password history, the reset limits, staff
+//! batches, audit), and the fake cannot drift from the SQL store. Every test here
+//! applies to the fake: none opens a file or speaks SQL itself.
 //!
 //! PostgreSQL is the one on `PORTAL_TEST_POSTGRES` (default
 //! `postgres://postgres@127.0.0.1:5432`); each test gets a database of its own. These
@@ -22,6 +25,7 @@ use portal_core::ports::{
 enum Backend {
     Sqlite { _dir: tempfile::TempDir },
     Postgres(String),
+    Memory,
 }
 
 async fn sqlite() -> (Arc<dyn Store>, Backend) {
@@ -47,6 +51,14 @@ async fn postgres() -> (Arc<dyn Store>, Backend) {
         .await
         .expect("postgres store");
     (store, Backend::Postgres(name))
+}
+
+/// The in-memory fake: nothing to keep alive.
+async fn memory() -> (Arc<dyn Store>, Backend) {
+    (
+        Arc::new(portal_core::memory::MemoryStore::new()),
+        Backend::Memory,
+    )
 }
 
 fn uuid_like() -> String {
@@ -106,6 +118,15 @@ macro_rules! contract {
                 }
             )*
         }
+        mod on_memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (store, _keep) = super::memory().await;
+                    super::$name(store).await;
+                }
+            )*
+        }
     };
 }
 
@@ -127,6 +148,10 @@ contract!(
     unknown_login_ids_are_claimed_and_counted,
     the_answer_bucket_empties_over_its_window,
     a_purge_deletes_what_expired_and_keeps_what_is_live,
+    rows_that_break_the_schema_are_refused_and_change_nothing,
+    a_sign_in_ends_its_claim_and_swaps_only_the_hash_it_checked,
+    staff_actions_end_sessions_attempts_and_streaks,
+    students_are_listed_by_class_then_name,
 );
 
 async fn accounts_are_unique_by_login_id(store: Arc<dyn Store>) {
@@ -1081,4 +1106,342 @@ async fn block_login_key(store: &Arc<dyn Store>, key: &str, at: i64) {
             .expect("claim"),
         ResetClaim::Blocked { .. }
     ));
+}
+
+/// What the schema refuses: a login ID or token taken is a conflict; a row that refers
+/// to a missing account or school is another error (a foreign key). Either way the
+/// transaction changes nothing.
+async fn rows_that_break_the_schema_are_refused_and_change_nothing(store: Arc<dyn Store>) {
+    let mut nowhere = student("a@students.edu.sg", "A A");
+    nowhere.school_code = Some("NOWHERE".into());
+    let refused = store.insert_account(nowhere, T0).await;
+    assert!(matches!(refused, Err(StoreError::Other(_))), "{refused:?}");
+    let twice = [
+        student("b@students.edu.sg", "B B"),
+        student("b@students.edu.sg", "B B"),
+    ];
+    let refused = store.insert_accounts(&twice, T0).await;
+    assert!(matches!(refused, Err(StoreError::Conflict)), "{refused:?}");
+    assert_eq!(store.count_accounts().await.expect("n"), 0);
+
+    let id = store
+        .insert_account(student("c@students.edu.sg", "C C"), T0)
+        .await
+        .expect("insert");
+    store
+        .start_session(&[1; 32], id, T0, None)
+        .await
+        .expect("start");
+    let again = store.start_session(&[1; 32], id, T0 + 1, None).await;
+    assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    let account = store.account(id).await.expect("a").expect("a");
+    assert_eq!(account.last_sign_in_at, Some(T0), "rolled back");
+    assert_eq!(
+        store
+            .session(&[1; 32])
+            .await
+            .expect("s")
+            .map(|s| s.created_at),
+        Some(T0)
+    );
+
+    let ghost = id + 1000;
+    let refused = store.start_session(&[2; 32], ghost, T0, None).await;
+    assert!(matches!(refused, Err(StoreError::Other(_))), "{refused:?}");
+    assert!(store.session(&[2; 32]).await.expect("s").is_none());
+    let refused = store
+        .record_failure(ghost, &[1; 16], T0, &LockoutPolicy::default())
+        .await;
+    assert!(matches!(refused, Err(StoreError::Other(_))), "{refused:?}");
+    let challenge = |account_id| ChallengeRecord {
+        login_key: "c@students.edu.sg".into(),
+        account_id,
+        slots: [0, 1],
+        created_at: T0,
+        verified_at: None,
+    };
+    let refused = store
+        .create_challenge(&[3; 32], &challenge(Some(ghost)))
+        .await;
+    assert!(matches!(refused, Err(StoreError::Other(_))), "{refused:?}");
+    store
+        .create_challenge(&[3; 32], &challenge(Some(id)))
+        .await
+        .expect("challenge");
+    let refused = store.create_challenge(&[3; 32], &challenge(None)).await;
+    assert!(matches!(refused, Err(StoreError::Conflict)), "{refused:?}");
+    let refused = store.save_import_batch("NOWHERE", id, b"x", T0).await;
+    assert!(matches!(refused, Err(StoreError::Other(_))), "{refused:?}");
+}
+
+/// A right password ends its claim (sign-in or the SSPR's sign-in); an upgraded hash
+/// replaces only the hash that was checked; the sign-in is recorded and a reset's
+/// notice shown once.
+async fn a_sign_in_ends_its_claim_and_swaps_only_the_hash_it_checked(store: Arc<dyn Store>) {
+    let id = store
+        .insert_account(student("a@students.edu.sg", "A B"), T0)
+        .await
+        .expect("insert");
+    store
+        .replace_password(
+            id,
+            PasswordReplacement {
+                new_hash: "reset",
+                new_session: None,
+                history: 5,
+                reset: true,
+            },
+            T0 + 1,
+        )
+        .await
+        .expect("replace");
+    assert_eq!(
+        store
+            .account(id)
+            .await
+            .expect("a")
+            .expect("a")
+            .reset_notice_at,
+        Some(T0 + 1)
+    );
+    assert!(store.claim_attempt(id, T0 + 2, 5, 60).await.expect("claim"));
+    store
+        .start_session(
+            &[1; 32],
+            id,
+            T0 + 2,
+            Some(HashUpgrade {
+                old_hash: "not the stored one",
+                new_hash: "upgraded",
+            }),
+        )
+        .await
+        .expect("start");
+    let account = store.account(id).await.expect("a").expect("a");
+    assert_eq!(account.password_hash, "reset");
+    assert_eq!(account.reset_notice_at, None);
+    assert_eq!(account.last_sign_in_at, Some(T0 + 2));
+    assert!(store.claim_attempt(id, T0 + 2, 5, 60).await.expect("claim"));
+    store
+        .password_confirmed(
+            id,
+            Some(HashUpgrade {
+                old_hash: "reset",
+                new_hash: "upgraded",
+            }),
+        )
+        .await
+        .expect("confirmed");
+    assert_eq!(
+        store
+            .account(id)
+            .await
+            .expect("a")
+            .expect("a")
+            .password_hash,
+        "upgraded"
+    );
+    // Both claims ended: all five guesses are free again.
+    for _ in 0..5 {
+        assert!(store.claim_attempt(id, T0 + 3, 5, 60).await.expect("claim"));
+    }
+    assert!(!store.claim_attempt(id, T0 + 3, 5, 60).await.expect("claim"));
+}
+
+/// Clearing the answers ends the sessions and forgot-password attempts; a staff reset
+/// gives a temporary password again, keeps the old hash in the history, ends the
+/// sessions and forgets the failure streak and earlier lockouts.
+async fn staff_actions_end_sessions_attempts_and_streaks(store: Arc<dyn Store>) {
+    let id = store
+        .insert_account(student("a@students.edu.sg", "A B"), T0)
+        .await
+        .expect("insert");
+    let seed_hash = store
+        .account(id)
+        .await
+        .expect("a")
+        .expect("a")
+        .password_hash;
+    store
+        .start_session(&[1; 32], id, T0, None)
+        .await
+        .expect("start");
+    store
+        .save_answers(
+            id,
+            &[0, 1, 2].map(|i| StoredAnswer {
+                question_id: format!("q{i}"),
+                answer_hash: format!("h{i}"),
+            }),
+            &[1; 32],
+            T0,
+        )
+        .await
+        .expect("answers");
+    store
+        .create_challenge(
+            &[5; 32],
+            &ChallengeRecord {
+                login_key: "a@students.edu.sg".into(),
+                account_id: Some(id),
+                slots: [0, 1],
+                created_at: T0,
+                verified_at: None,
+            },
+        )
+        .await
+        .expect("challenge");
+    store.clear_answers(id).await.expect("clear");
+    assert!(store.answers(id).await.expect("answers").is_empty());
+    assert!(
+        !store
+            .account(id)
+            .await
+            .expect("a")
+            .expect("a")
+            .questions_set
+    );
+    assert!(store.session(&[1; 32]).await.expect("s").is_none());
+    assert!(store.challenge(&[5; 32]).await.expect("c").is_none());
+
+    let policy = LockoutPolicy {
+        max_failures: 2,
+        lock_secs: 100,
+        max_lock_secs: 1000,
+    };
+    let fail = |fp: u8, at: i64| {
+        let store = store.clone();
+        let policy = policy.clone();
+        async move {
+            assert!(store.claim_attempt(id, at, 2, 60).await.expect("claim"));
+            store
+                .record_failure(id, &[fp; 16], at, &policy)
+                .await
+                .expect("record")
+        }
+    };
+    store
+        .start_session(&[2; 32], id, T0, None)
+        .await
+        .expect("start");
+    assert_eq!(fail(1, T0).await, FailureOutcome::Counted { failures: 1 });
+    assert_eq!(
+        fail(2, T0).await,
+        FailureOutcome::Locked { until: T0 + 100 }
+    );
+    assert_eq!(
+        fail(3, T0 + 100).await,
+        FailureOutcome::Counted { failures: 1 }
+    );
+    store
+        .reset_to_temporary(id, "temp2", T0 + 500, T0 + 101)
+        .await
+        .expect("reset");
+    let account = store.account(id).await.expect("a").expect("a");
+    assert_eq!(account.password_hash, "temp2");
+    assert!(account.temporary_password);
+    assert_eq!(account.temporary_expires_at, Some(T0 + 500));
+    assert_eq!(account.locked_until, None);
+    assert_eq!(
+        store.password_history(id).await.expect("history"),
+        [seed_hash]
+    );
+    assert!(store.session(&[2; 32]).await.expect("s").is_none());
+    // The same wrong password counts again, and the next lockout is a first one.
+    assert_eq!(
+        fail(3, T0 + 102).await,
+        FailureOutcome::Counted { failures: 1 }
+    );
+    assert_eq!(
+        fail(4, T0 + 102).await,
+        FailureOutcome::Locked {
+            until: T0 + 102 + 100
+        }
+    );
+}
+
+/// The class view's order: by class (none first), then name, then age (names chosen so
+/// that every collation sorts them alike); staff and other schools' students are not
+/// listed.
+async fn students_are_listed_by_class_then_name(store: Arc<dyn Store>) {
+    for code in ["DEMO", "OTHER"] {
+        store.add_school(code, code).await.expect("school");
+    }
+    let mut ids = Vec::new();
+    for (login, name, class, school, role) in [
+        (
+            "amy_ng@students.edu.sg",
+            "Amy Ng",
+            "5B",
+            "DEMO",
+            Role::Student,
+        ),
+        (
+            "cai_lin@students.edu.sg",
+            "Cai Lin",
+            "5A",
+            "DEMO",
+            Role::Student,
+        ),
+        (
+            "ben_ong@students.edu.sg",
+            "Ben Ong",
+            "5A",
+            "DEMO",
+            Role::Student,
+        ),
+        (
+            "amy_ng1@students.edu.sg",
+            "Amy Ng",
+            "5B",
+            "DEMO",
+            Role::Student,
+        ),
+        (
+            "dan_tay@students.edu.sg",
+            "Dan Tay",
+            "5A",
+            "OTHER",
+            Role::Student,
+        ),
+        ("eve_ho@schools.gov.sg", "Eve Ho", "5A", "DEMO", Role::Staff),
+    ] {
+        let mut account = student(login, name);
+        account.class_name = Some(class.into());
+        account.school_code = Some(school.into());
+        account.role = role;
+        ids.push(store.insert_account(account, T0).await.expect("insert"));
+    }
+    // A student without a class (an account made by hand) comes first on every back-end.
+    let mut classless = student("zoe_lim@students.edu.sg", "Zoe Lim");
+    classless.class_name = None;
+    classless.school_code = Some("DEMO".into());
+    store.insert_account(classless, T0).await.expect("insert");
+    let listed: Vec<(String, String)> = store
+        .students("DEMO", None)
+        .await
+        .expect("students")
+        .into_iter()
+        .map(|s| (s.class_name.unwrap_or_default(), s.login_id))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("", "zoe_lim@students.edu.sg"),
+            ("5A", "ben_ong@students.edu.sg"),
+            ("5A", "cai_lin@students.edu.sg"),
+            ("5B", "amy_ng@students.edu.sg"),
+            ("5B", "amy_ng1@students.edu.sg"),
+        ]
+        .map(|(class, login)| (class.to_string(), login.to_string()))
+    );
+    let five_b: Vec<i64> = store
+        .students("DEMO", Some("5B"))
+        .await
+        .expect("students")
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(five_b, [ids[0], ids[3]]);
+    assert_eq!(store.count_accounts_outside("DEMO").await.expect("n"), 1);
 }

@@ -1,0 +1,771 @@
+//! The services' rules, fast: [`Portal`] on the in-memory fakes (`MemoryStore`,
+//! `FakeHasher`, `FakeClock`), no HTTP, no database, no argon2. The same rules the HTTP
+//! tests (`server/tests/integration/`) check through a browser-like client — the
+//! lockout, the forgot-password limit, the step machine, staff scope and session
+//! timeouts — each asserted here on the service itself. The store contract suite runs
+//! the fake against the SQL store's assertions, so what passes here holds there.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use domain::answers::QuestionId;
+use domain::journey::{current_step, Step};
+use domain::password::Violation;
+use domain::provisioning::Role;
+use domain::secret::Secret;
+use portal_core::memory::{FakeClock, FakeHasher, MemoryStore};
+use portal_core::ports::{
+    AccountId, Accounts, Audit, Clock as _, NewAccount, ResetLimit, StaffRecords, StoredAnswer,
+};
+use portal_core::service::{ActiveSession, NewToken, Portal, Settings};
+use portal_core::throttle::ThrottleSettings;
+use proto::error::AppError;
+use proto::ResetView;
+
+const SCHOOL: &str = "DEMO";
+const OTHER_SCHOOL: &str = "OTHER";
+const ALLEN: &str = "allen_tan@students.edu.sg";
+const CHLOE: &str = "chloe_lim@students.edu.sg";
+/// A student of the other school.
+const BOB: &str = "bob_ong@students.edu.sg";
+const TEACHER: &str = "mei_teo@schools.gov.sg";
+const TEMP: &str = "2024Kmps";
+const NEW_PASSWORD: &str = "Blue-Whale-Swims9";
+const STAFF_PASSWORD: &str = "Staff-Room-Key-42";
+/// The set-up screen's three questions (one per list) and their answers.
+const QUESTIONS: [(QuestionId, &str); 3] = [
+    (QuestionId::Food, "Ramen"),
+    (QuestionId::Animal, "Shark"),
+    (QuestionId::Colour, "Turquoise"),
+];
+
+/// Settings as the HTTP tests' server has them: the defaults (5 wrong passwords lock
+/// for 15 minutes, 4-minute idle timeout, 8-hour sessions), the per-address throttles
+/// off, and the forgot-password bucket holding 5 wrong answers and emptying over an hour.
+fn settings() -> Settings {
+    let off = ThrottleSettings {
+        per_minute: 0,
+        burst: 1,
+    };
+    Settings {
+        throttle: off,
+        answer_throttle: off,
+        reset_limit: ResetLimit {
+            max_failures: 5,
+            window_secs: 3600,
+            block_secs: 24 * 3600,
+        },
+        ..Settings::default()
+    }
+}
+
+/// A portal on the fakes, with two schools: Allen and Chloe (students of DEMO, on the
+/// letter's password), Bob (a student of OTHER) and a DEMO teacher who finished the
+/// journey.
+struct World {
+    store: Arc<MemoryStore>,
+    hasher: Arc<FakeHasher>,
+    clock: Arc<FakeClock>,
+    portal: Portal,
+}
+
+impl World {
+    async fn new() -> World {
+        World::with(settings()).await
+    }
+
+    async fn with(settings: Settings) -> World {
+        let store = Arc::new(MemoryStore::new());
+        let hasher = Arc::new(FakeHasher::new());
+        let clock = Arc::new(FakeClock::default());
+        let portal = Portal::new(store.clone(), hasher.clone(), clock.clone(), settings);
+        let world = World {
+            store,
+            hasher,
+            clock,
+            portal,
+        };
+        for (code, name) in [(SCHOOL, "Demo School"), (OTHER_SCHOOL, "Other School")] {
+            assert!(world.store.add_school(code, name).await.unwrap());
+        }
+        world.student(ALLEN, "Allen Tan", SCHOOL).await;
+        world.student(CHLOE, "Chloe Lim", SCHOOL).await;
+        world.student(BOB, "Bob Ong", OTHER_SCHOOL).await;
+        // The teacher is past the journey: a password of her own and three answers.
+        let teacher = world
+            .store
+            .insert_account(
+                NewAccount {
+                    login_id: TEACHER.into(),
+                    full_name: "Mei Teo".into(),
+                    password_hash: FakeHasher::phc(STAFF_PASSWORD),
+                    temporary_password: false,
+                    role: Role::Staff,
+                    school_code: Some(SCHOOL.into()),
+                    class_name: None,
+                    register_no: None,
+                    temporary_expires_at: None,
+                },
+                world.clock.now(),
+            )
+            .await
+            .unwrap();
+        let answers = QUESTIONS.map(|(question, answer)| StoredAnswer {
+            question_id: question.as_str().into(),
+            answer_hash: FakeHasher::phc(&answer.to_lowercase()),
+        });
+        world
+            .store
+            .save_answers(teacher, &answers, b"no session", world.clock.now())
+            .await
+            .unwrap();
+        world
+    }
+
+    async fn student(&self, login: &str, name: &str, school: &str) -> AccountId {
+        self.store
+            .insert_account(
+                NewAccount {
+                    login_id: login.into(),
+                    full_name: name.into(),
+                    password_hash: FakeHasher::phc(TEMP),
+                    temporary_password: true,
+                    role: Role::Student,
+                    school_code: Some(school.into()),
+                    class_name: Some("5B".into()),
+                    register_no: None,
+                    temporary_expires_at: None,
+                },
+                self.clock.now(),
+            )
+            .await
+            .unwrap()
+    }
+
+    async fn id(&self, login: &str) -> AccountId {
+        self.portal
+            .find_account(&domain::login_id::LoginId::parse(login).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    async fn sign_in(&self, login: &str, password: &str) -> Result<(NewToken, Step), AppError> {
+        self.portal
+            .sign_in(login, &Secret::new(password), None)
+            .await
+            .map(|(token, step, _)| (token, step))
+    }
+
+    /// The session behind `token` as a request from a person (not a background
+    /// refresh) loads it now.
+    async fn session(&self, token: &NewToken) -> Option<ActiveSession> {
+        self.portal
+            .session(Some(token.expose()), None, false)
+            .await
+            .unwrap()
+    }
+
+    async fn live(&self, token: &NewToken) -> ActiveSession {
+        self.session(token).await.expect("a live session")
+    }
+
+    /// Steps 3 and 4: the three questions chosen and confirmed.
+    async fn set_questions(&self, token: &NewToken) {
+        let questions = QUESTIONS.map(|(q, _)| q.as_str().to_string());
+        let answers = QUESTIONS.map(|(_, a)| a.to_string());
+        self.portal
+            .submit_questions(&self.live(token).await, &questions, &answers)
+            .await
+            .unwrap();
+        self.portal
+            .confirm_questions(&self.live(token).await)
+            .await
+            .unwrap();
+    }
+
+    /// The whole first-login journey with the letter's password; the new session.
+    async fn onboard(&self, login: &str) -> NewToken {
+        let (token, step) = self.sign_in(login, TEMP).await.unwrap();
+        assert_eq!(step, Step::SetupQuestions);
+        self.set_questions(&token).await;
+        let session = self.live(&token).await;
+        self.portal
+            .change_password(
+                &session,
+                &Secret::new(NEW_PASSWORD),
+                &Secret::new(NEW_PASSWORD),
+            )
+            .await
+            .unwrap()
+    }
+
+    fn locked(&self) -> AppError {
+        self.portal.invalid_credentials()
+    }
+
+    /// The audit kinds of an account's trail, oldest first.
+    async fn events(&self, id: AccountId) -> Vec<String> {
+        self.store
+            .audit_history(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
+    }
+}
+
+// ---- the lockout ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn five_different_wrong_passwords_lock_even_the_right_one_out_until_the_lock_lifts() {
+    let w = World::new().await;
+    let generic = w.locked();
+    assert_eq!(
+        generic,
+        AppError::InvalidCredentials {
+            max_failures: 5,
+            lock_minutes: 15
+        }
+    );
+    for i in 0..5 {
+        let refused = w.sign_in(ALLEN, &format!("wrong-{i}")).await.err();
+        assert_eq!(refused, Some(generic.clone()), "attempt {i}");
+    }
+    let allen = w.store.account(w.id(ALLEN).await).await.unwrap().unwrap();
+    assert!(allen.is_locked(w.clock.now()));
+
+    // Locked: the right password is refused with the very same error, and still costs
+    // one check (the answer's time says nothing either).
+    let checks = w.hasher.checks();
+    assert_eq!(w.sign_in(ALLEN, TEMP).await.err(), Some(generic.clone()));
+    assert_eq!(w.hasher.checks(), checks + 1);
+
+    w.clock.advance(15 * 60 - 1);
+    assert_eq!(w.sign_in(ALLEN, TEMP).await.err(), Some(generic.clone()));
+    w.clock.advance(1);
+    let (_, step) = w.sign_in(ALLEN, TEMP).await.expect("the lock has lifted");
+    assert_eq!(step, Step::SetupQuestions);
+
+    // The lockout is Allen's alone.
+    assert!(w.sign_in(CHLOE, TEMP).await.is_ok());
+    let kinds = w.events(w.id(ALLEN).await).await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "account_locked").count(),
+        1,
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_same_wrong_password_again_does_not_count_again() {
+    let w = World::new().await;
+    for _ in 0..8 {
+        assert_eq!(w.sign_in(ALLEN, "2024kmps").await.err(), Some(w.locked()));
+    }
+    for other in ["one-more", "two-more", "three-more"] {
+        assert_eq!(w.sign_in(ALLEN, other).await.err(), Some(w.locked()));
+    }
+    // Four distinct wrong passwords in all, under the limit of five: not locked.
+    assert!(w.sign_in(ALLEN, TEMP).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_successful_sign_in_clears_the_count() {
+    let w = World::new().await;
+    for round in 0..3 {
+        for i in 0..4 {
+            assert!(w
+                .sign_in(ALLEN, &format!("wrong-{round}-{i}"))
+                .await
+                .is_err());
+        }
+        assert!(w.sign_in(ALLEN, TEMP).await.is_ok(), "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_login_ids_get_the_same_answer_at_the_same_cost() {
+    let w = World::new().await;
+    let wrong = w.sign_in(ALLEN, "not-the-password").await.err();
+    let checks = w.hasher.checks();
+    let unknown = w.sign_in("nobody@students.edu.sg", TEMP).await.err();
+    assert_eq!(w.hasher.checks(), checks + 1, "one check for nobody too");
+    let malformed = w.sign_in("not a login id", TEMP).await.err();
+    assert_eq!(unknown, Some(w.locked()));
+    assert_eq!(wrong, unknown);
+    assert_eq!(malformed, unknown);
+    // An unknown ID is never locked out differently from a real one: after five
+    // tries it answers exactly as before.
+    for i in 0..5 {
+        let again = w
+            .sign_in("nobody@students.edu.sg", &format!("guess-{i}"))
+            .await
+            .err();
+        assert_eq!(again, unknown);
+    }
+}
+
+// ---- the forgot-password limit ----------------------------------------------------------
+
+/// A browser's forgot-password attempt for `login`.
+async fn start_reset(w: &World, login: &str) -> NewToken {
+    w.portal.start_reset(login, None).await.unwrap()
+}
+
+async fn answer_wrongly(w: &World, reset: &NewToken) -> Result<(), AppError> {
+    w.portal
+        .answer_reset(
+            Some(reset.expose()),
+            [Secret::new("wrong one"), Secret::new("wrong two")],
+            None,
+        )
+        .await
+}
+
+/// Answers the two questions asked with the onboarding answers (in another case); a
+/// login ID without answers is asked other questions, answered with something.
+async fn answer_rightly(w: &World, reset: &NewToken) -> Result<(), AppError> {
+    let ResetView::Questions { questions } = w.portal.reset_view(Some(reset.expose())).await?
+    else {
+        panic!("not asking questions");
+    };
+    let answers = questions.map(|asked| {
+        let answer = QUESTIONS
+            .iter()
+            .find(|(q, _)| *q == asked)
+            .map_or("not one of mine", |(_, a)| *a);
+        Secret::new(format!("  {} ", answer.to_uppercase()))
+    });
+    w.portal
+        .answer_reset(Some(reset.expose()), answers, None)
+        .await
+}
+
+const BLOCKED: AppError = AppError::ResetBlocked { hours: 24 };
+
+#[tokio::test(start_paused = true)]
+async fn wrong_answers_fill_the_login_ids_bucket_and_block_it() {
+    let w = World::new().await;
+    w.onboard(ALLEN).await;
+    for login in [ALLEN, "nobody_at_all@students.edu.sg"] {
+        let reset = start_reset(&w, login).await;
+        for attempt in 1..=5 {
+            let expected = if attempt < 5 {
+                AppError::AnswersDoNotMatch
+            } else {
+                BLOCKED
+            };
+            assert_eq!(
+                answer_wrongly(&w, &reset).await,
+                Err(expected),
+                "{login} attempt {attempt}"
+            );
+        }
+        // Blocked: a new attempt with the right answers is refused too.
+        let again = start_reset(&w, login).await;
+        assert_eq!(answer_rightly(&w, &again).await, Err(BLOCKED), "{login}");
+    }
+    // Per login ID: another student's bucket is empty, and sign-in is not locked.
+    let chloe = start_reset(&w, CHLOE).await;
+    assert_eq!(
+        answer_wrongly(&w, &chloe).await,
+        Err(AppError::AnswersDoNotMatch)
+    );
+    assert!(w.sign_in(ALLEN, NEW_PASSWORD).await.is_ok());
+    // The block lasts its 24 hours.
+    w.clock.advance(24 * 3600 - 1);
+    let reset = start_reset(&w, ALLEN).await;
+    assert_eq!(answer_rightly(&w, &reset).await, Err(BLOCKED));
+    w.clock.advance(1);
+    let reset = start_reset(&w, ALLEN).await;
+    assert_eq!(answer_rightly(&w, &reset).await, Ok(()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_bucket_drains_over_its_window() {
+    let w = World::new().await;
+    w.onboard(ALLEN).await;
+    let reset = start_reset(&w, ALLEN).await;
+    for _ in 0..4 {
+        assert_eq!(
+            answer_wrongly(&w, &reset).await,
+            Err(AppError::AnswersDoNotMatch)
+        );
+    }
+    // Half the window: two and a half answers' worth has drained (5 an hour), so two
+    // more go through and the third fills the bucket.
+    w.clock.advance(1800);
+    let reset = start_reset(&w, ALLEN).await;
+    for _ in 0..2 {
+        assert_eq!(
+            answer_wrongly(&w, &reset).await,
+            Err(AppError::AnswersDoNotMatch)
+        );
+    }
+    assert_eq!(answer_wrongly(&w, &reset).await, Err(BLOCKED));
+
+    // Without the wait, the fifth wrong answer in a row blocks at once.
+    let w = World::new().await;
+    w.onboard(ALLEN).await;
+    let reset = start_reset(&w, ALLEN).await;
+    for _ in 0..4 {
+        answer_wrongly(&w, &reset).await.unwrap_err();
+    }
+    assert_eq!(answer_wrongly(&w, &reset).await, Err(BLOCKED));
+
+    // After a whole window the bucket is empty: four more go through again.
+    let w = World::new().await;
+    w.onboard(ALLEN).await;
+    let reset = start_reset(&w, ALLEN).await;
+    for _ in 0..4 {
+        answer_wrongly(&w, &reset).await.unwrap_err();
+    }
+    w.clock.advance(3600);
+    let reset = start_reset(&w, ALLEN).await;
+    for _ in 0..4 {
+        assert_eq!(
+            answer_wrongly(&w, &reset).await,
+            Err(AppError::AnswersDoNotMatch)
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn right_answers_empty_the_bucket_and_let_the_password_be_reset() {
+    let w = World::new().await;
+    let token = w.onboard(ALLEN).await;
+    let reset = start_reset(&w, ALLEN).await;
+    for _ in 0..4 {
+        answer_wrongly(&w, &reset).await.unwrap_err();
+    }
+    // The fifth answer is right: matched, and the four wrong ones are forgotten.
+    assert_eq!(answer_rightly(&w, &reset).await, Ok(()));
+    assert!(matches!(
+        w.portal.reset_view(Some(reset.expose())).await,
+        Ok(ResetView::NewPassword { .. })
+    ));
+    let next = start_reset(&w, ALLEN).await;
+    for attempt in 1..=4 {
+        assert_eq!(
+            answer_wrongly(&w, &next).await,
+            Err(AppError::AnswersDoNotMatch),
+            "attempt {attempt} after the right answers"
+        );
+    }
+    // The matched attempt sets a new password (checked against the policy), ends
+    // every session and signs nobody in.
+    let weak = w
+        .portal
+        .reset_password(
+            Some(reset.expose()),
+            &Secret::new("short"),
+            &Secret::new("short"),
+            None,
+        )
+        .await;
+    assert!(
+        matches!(weak, Err(AppError::PasswordRefused(_))),
+        "{weak:?}"
+    );
+    w.portal
+        .reset_password(
+            Some(reset.expose()),
+            &Secret::new("Green-Turtle-Dives7"),
+            &Secret::new("Green-Turtle-Dives7"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(w.session(&token).await.is_none(), "every session ended");
+    assert!(w.sign_in(ALLEN, NEW_PASSWORD).await.is_err());
+    assert!(w.sign_in(ALLEN, "Green-Turtle-Dives7").await.is_ok());
+}
+
+// ---- the step machine -------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_password_changes_only_after_the_questions_are_set_and_confirmed() {
+    let w = World::new().await;
+    let (token, step) = w.sign_in(ALLEN, TEMP).await.unwrap();
+    assert_eq!(step, Step::SetupQuestions);
+    let new = Secret::new(NEW_PASSWORD);
+
+    // Skipping ahead is refused by the service, whatever the browser shows.
+    let session = w.live(&token).await;
+    assert_eq!(
+        w.portal.change_password(&session, &new, &new).await.err(),
+        Some(AppError::WrongStep {
+            path: Step::SetupQuestions.path().into()
+        })
+    );
+    assert_eq!(
+        w.portal.confirm_questions(&session).await,
+        Err(AppError::WrongStep {
+            path: Step::SetupQuestions.path().into()
+        })
+    );
+    let questions = QUESTIONS.map(|(q, _)| q.as_str().to_string());
+    let answers = QUESTIONS.map(|(_, a)| a.to_string());
+    w.portal
+        .submit_questions(&session, &questions, &answers)
+        .await
+        .unwrap();
+
+    // Chosen but not confirmed: still no password change.
+    let session = w.live(&token).await;
+    assert_eq!(current_step(session.journey()), Step::ConfirmQuestions);
+    assert_eq!(
+        w.portal.change_password(&session, &new, &new).await.err(),
+        Some(AppError::WrongStep {
+            path: Step::ConfirmQuestions.path().into()
+        })
+    );
+    let allen = w.store.account(session.account.id).await.unwrap().unwrap();
+    assert!(
+        allen.temporary_password && !allen.questions_set,
+        "nothing changed"
+    );
+
+    w.portal.confirm_questions(&session).await.unwrap();
+    let session = w.live(&token).await;
+    assert_eq!(current_step(session.journey()), Step::ChangePassword);
+
+    // The policy is the server's: a weak password is refused with every broken rule.
+    let weak = Secret::new("#allen");
+    let Err(AppError::PasswordRefused(violations)) =
+        w.portal.change_password(&session, &weak, &weak).await
+    else {
+        panic!("a weak password was accepted");
+    };
+    assert!(violations
+        .iter()
+        .any(|v| matches!(v, Violation::TooShort { .. })));
+    assert!(violations.contains(&Violation::FirstCharacterSymbol));
+    assert!(violations
+        .iter()
+        .any(|v| matches!(v, Violation::ContainsNamePart { .. })));
+    let temp = Secret::new(TEMP);
+    assert!(matches!(
+        w.portal.change_password(&session, &temp, &temp).await,
+        Err(AppError::PasswordRefused(_))
+    ));
+    let mismatch = w
+        .portal
+        .change_password(&session, &new, &Secret::new("Blue-Whale-Swims8"))
+        .await
+        .err();
+    assert_eq!(
+        mismatch,
+        Some(AppError::PasswordRefused(vec![Violation::ConfirmMismatch]))
+    );
+
+    // The journey's end: a new session (the old one is over) on the portal.
+    let rotated = w
+        .portal
+        .change_password(&session, &new, &new)
+        .await
+        .unwrap();
+    assert!(
+        w.session(&token).await.is_none(),
+        "the old token is worthless"
+    );
+    let session = w.live(&rotated).await;
+    assert_eq!(current_step(session.journey()), Step::Portal);
+    assert!(w.sign_in(ALLEN, TEMP).await.is_err());
+    let (_, step) = w.sign_in(ALLEN, NEW_PASSWORD).await.unwrap();
+    assert_eq!(step, Step::Portal);
+}
+
+// ---- staff scope ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn staff_see_and_act_on_their_own_schools_students_only() {
+    let w = World::new().await;
+    let (token, step) = w.sign_in(TEACHER, STAFF_PASSWORD).await.unwrap();
+    assert_eq!(step, Step::Portal);
+    let session = w.live(&token).await;
+    let scope = w.portal.staff_scope(&session).unwrap();
+    assert_eq!(scope.school, SCHOOL);
+    let (allen, bob) = (w.id(ALLEN).await, w.id(BOB).await);
+
+    // The class view lists DEMO's 5B, not OTHER's 5B (Bob).
+    let class = w.portal.class_progress(&scope, "5B").await.unwrap();
+    let logins: Vec<&str> = class.students.iter().map(|s| s.login_id.as_str()).collect();
+    assert_eq!(logins, [ALLEN, CHLOE]);
+    assert!(w
+        .portal
+        .find_students(&scope, "bob")
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        w.portal
+            .student_detail(&scope, allen)
+            .await
+            .unwrap()
+            .student
+            .id,
+        allen
+    );
+
+    // Another school's student: refused, and nothing happens to him.
+    assert_eq!(
+        w.portal.student_detail(&scope, bob).await.err(),
+        Some(AppError::Forbidden)
+    );
+    assert_eq!(
+        w.portal.staff_reset(&session, &scope, bob).await.err(),
+        Some(AppError::Forbidden)
+    );
+    assert_eq!(
+        w.portal.staff_unlock(&scope, bob).await.err(),
+        Some(AppError::Forbidden)
+    );
+    assert_eq!(
+        w.portal.staff_clear_answers(&scope, bob).await.err(),
+        Some(AppError::Forbidden)
+    );
+    assert!(
+        w.sign_in(BOB, TEMP).await.is_ok(),
+        "Bob's password unchanged"
+    );
+    assert!(w
+        .events(bob)
+        .await
+        .iter()
+        .all(|k| k != "password_reset_by_staff"));
+    // Nor a colleague, nor an id that does not exist.
+    let teacher = w.id(TEACHER).await;
+    for id in [teacher, 9999] {
+        assert_eq!(
+            w.portal.student_detail(&scope, id).await.err(),
+            Some(AppError::Forbidden)
+        );
+    }
+
+    // Their own student: a lockout lifted by the teacher.
+    for i in 0..5 {
+        w.sign_in(ALLEN, &format!("wrong-{i}")).await.unwrap_err();
+    }
+    assert_eq!(w.sign_in(ALLEN, TEMP).await.err(), Some(w.locked()));
+    w.portal.staff_unlock(&scope, allen).await.unwrap();
+    assert!(w.sign_in(ALLEN, TEMP).await.is_ok());
+    // …and a new temporary password, sealed in a letter only this session opens.
+    let letters = w.portal.staff_reset(&session, &scope, allen).await.unwrap();
+    let batch = w
+        .portal
+        .open_letters(&session, &scope, letters)
+        .await
+        .unwrap();
+    assert_eq!(batch.letters.len(), 1);
+    let letter = &batch.letters[0];
+    assert_eq!(letter.login_id, ALLEN);
+    assert!(w.sign_in(ALLEN, TEMP).await.is_err());
+    assert!(w.sign_in(ALLEN, &letter.temporary_password).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_student_calling_a_staff_service_is_forbidden() {
+    let w = World::new().await;
+    // On the letter's password, and after the whole journey: a student is a student.
+    let (first, _) = w.sign_in(CHLOE, TEMP).await.unwrap();
+    assert_eq!(
+        w.portal.staff_scope(&w.live(&first).await).err(),
+        Some(AppError::Forbidden)
+    );
+    let token = w.onboard(ALLEN).await;
+    let session = w.live(&token).await;
+    assert_eq!(current_step(session.journey()), Step::Portal);
+    assert_eq!(
+        w.portal.staff_scope(&session).err(),
+        Some(AppError::Forbidden)
+    );
+}
+
+#[tokio::test]
+async fn staff_must_finish_their_own_journey_first() {
+    let w = World::new().await;
+    let (login, password) = w
+        .portal
+        .add_staff(SCHOOL, "Raj Kumar", Role::Staff, "test")
+        .await
+        .unwrap();
+    let (token, step) = w.sign_in(login.as_str(), password.expose()).await.unwrap();
+    assert_eq!(step, Step::SetupQuestions);
+    assert_eq!(
+        w.portal.staff_scope(&w.live(&token).await).err(),
+        Some(AppError::WrongStep {
+            path: Step::SetupQuestions.path().into()
+        })
+    );
+}
+
+// ---- session timeouts -------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_idle_session_ends_after_its_timeout() {
+    let w = World::new().await;
+    let (token, _) = w.sign_in(ALLEN, TEMP).await.unwrap();
+    // Each request within four minutes keeps it alive…
+    for _ in 0..3 {
+        w.clock.advance(239);
+        assert!(w.session(&token).await.is_some());
+    }
+    // …four minutes without one end it, for good.
+    w.clock.advance(240);
+    assert!(w.session(&token).await.is_none());
+    w.clock.advance(-240);
+    assert!(
+        w.session(&token).await.is_none(),
+        "deleted, not just hidden"
+    );
+    let kinds = w.events(w.id(ALLEN).await).await;
+    assert_eq!(kinds.last().map(String::as_str), Some("session_timeout"));
+}
+
+#[tokio::test]
+async fn a_background_refresh_does_not_keep_a_session_alive() {
+    let w = World::new().await;
+    let (token, _) = w.sign_in(ALLEN, TEMP).await.unwrap();
+    w.clock.advance(200);
+    let background = w
+        .portal
+        .session(Some(token.expose()), None, true)
+        .await
+        .unwrap();
+    assert!(background.is_some());
+    w.clock.advance(40);
+    assert!(w.session(&token).await.is_none());
+}
+
+#[tokio::test]
+async fn a_busy_session_still_ends_after_eight_hours() {
+    let w = World::new().await;
+    let token = w.onboard(ALLEN).await;
+    let started = w.clock.now();
+    while w.clock.now() - started + 200 < 8 * 3600 {
+        w.clock.advance(200);
+        assert!(w.session(&token).await.is_some());
+    }
+    w.clock.set(started + 8 * 3600);
+    assert!(w.session(&token).await.is_none());
+}
+
+// ---- the store's outage -----------------------------------------------------------------
+
+#[tokio::test]
+async fn a_store_that_does_not_answer_is_unavailable_not_a_wrong_password() {
+    let w = World::new().await;
+    w.store.set_unavailable(true);
+    assert_eq!(
+        w.sign_in(ALLEN, TEMP).await.err(),
+        Some(AppError::Unavailable)
+    );
+    assert_eq!(w.portal.ready().await, Err(AppError::Unavailable));
+    w.store.set_unavailable(false);
+    assert!(w.sign_in(ALLEN, TEMP).await.is_ok());
+}
