@@ -2,7 +2,9 @@
 //! `DATABASE_URL`: read an account's audit trail, unlock an account.
 
 use domain::login_id::LoginId;
-use portal_core::ports::{Account, AuditEvent};
+use domain::provisioning::Role;
+use portal_core::ports::{Account, AuditEvent, ClientTile};
+use portal_core::service::federation::NewClient;
 use portal_core::service::Portal;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -176,7 +178,6 @@ pub async fn add_staff(
     name: &str,
     hq: bool,
 ) -> Result<String, String> {
-    use domain::provisioning::Role;
     if portal
         .school_name(school)
         .await
@@ -204,6 +205,106 @@ pub async fn reset(portal: &Portal, login_id: &str) -> Result<String, String> {
         .await
         .map_err(|e| e.to_string())?;
     Ok(format!("{}\n", password.expose()))
+}
+
+/// What `server clients add` was given.
+pub struct ClientArgs {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub public: bool,
+    pub tile: Option<String>,
+    pub tile_description: Option<String>,
+    pub roles: Vec<String>,
+}
+
+/// `server clients add …`: the client id and, for a confidential client, the secret —
+/// printed this once.
+pub async fn add_client(portal: &Portal, args: ClientArgs) -> Result<String, String> {
+    let mut roles = Vec::new();
+    for name in &args.roles {
+        let role = Role::parse(name.trim())
+            .ok_or_else(|| format!("{name:?} is not a role: use student, staff or hq"))?;
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+    let new = NewClient {
+        name: args.name,
+        redirect_uris: args.redirect_uris,
+        public: args.public,
+        roles,
+        tile: args.tile.map(|title| ClientTile {
+            title,
+            description: args.tile_description,
+        }),
+    };
+    let registered = portal
+        .register_client(new, CLI_ACTOR)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut out = format!("client_id\t{}\n", registered.client_id);
+    match registered.secret {
+        Some(secret) => out.push_str(&format!(
+            "client_secret\t{}\n(Keep the secret now: it is not shown again.)\n",
+            secret.expose()
+        )),
+        None => out.push_str("public client: no secret; it must use PKCE (S256)\n"),
+    }
+    Ok(out)
+}
+
+/// `server clients list`: one app per line, never a secret.
+pub async fn list_clients(portal: &Portal) -> Result<String, String> {
+    let clients = portal
+        .registered_clients()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut out = String::from("client_id\tname\ttype\troles\ttile\tredirect_uris\n");
+    for client in &clients {
+        let roles: Vec<&str> = client.roles.iter().map(|role| role.as_str()).collect();
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\n",
+            client.client_id,
+            client.name,
+            if client.secret_hash.is_some() {
+                "confidential"
+            } else {
+                "public"
+            },
+            roles.join(","),
+            client.tile.as_ref().map_or("-", |tile| tile.title.as_str()),
+            client.redirect_uris.join(" ")
+        ));
+    }
+    if clients.is_empty() {
+        out.push_str("(no apps registered)\n");
+    }
+    Ok(out)
+}
+
+/// `server clients remove CLIENT_ID`.
+pub async fn remove_client(portal: &Portal, client_id: &str) -> Result<String, String> {
+    if portal
+        .remove_client(client_id, CLI_ACTOR)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Ok(format!("Removed the app {client_id}.\n"))
+    } else {
+        Err(format!("no app has the client id {client_id:?}"))
+    }
+}
+
+/// `server keys rotate`.
+pub async fn rotate_key(portal: &Portal) -> Result<String, String> {
+    let key = crate::oidc::generate_key()?;
+    let kid = key.kid.clone();
+    portal.rotate_signing_key(key, CLI_ACTOR).await?;
+    Ok(format!(
+        "New signing key {kid}; the previous one stays published for {} seconds.\n",
+        portal_core::service::federation::TOKEN_SECS
+            + portal_core::service::federation::CLOCK_SKEW_SECS
+    ))
 }
 
 fn format_time(at: i64) -> String {

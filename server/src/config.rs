@@ -51,6 +51,17 @@ pub enum Command {
         #[command(subcommand)]
         action: SchoolsCommand,
     },
+    /// Single sign-on: the school's apps that sign in through the portal (OpenID
+    /// Connect clients).
+    Clients {
+        #[command(subcommand)]
+        action: ClientsCommand,
+    },
+    /// Single sign-on: the keys that sign id tokens.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
     /// Copy the SQLite database into FILE while the portal keeps running: a consistent
     /// snapshot (sign-ins and password changes go on meanwhile), checked before it is
     /// named FILE. For PostgreSQL use pg_dump (see the README).
@@ -65,6 +76,52 @@ pub enum Command {
         /// A file written by `server backup`.
         file: std::path::PathBuf,
     },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ClientsCommand {
+    /// Register an app; prints its client id and, for a confidential client, its secret
+    /// (shown this once: the portal keeps only its hash).
+    Add {
+        /// The app's name, as students see it when they sign in.
+        #[arg(long)]
+        name: String,
+        /// Where the portal may send the browser back with a code, matched exactly
+        /// (https, or http to localhost only). Give it once per address.
+        #[arg(long = "redirect-uri", value_name = "URI", required = true)]
+        redirect_uris: Vec<String>,
+        /// An app without a secret (in the browser, on a device): must use PKCE.
+        #[arg(long)]
+        public: bool,
+        /// Show a tile with this title on the portal page of those who may use it.
+        #[arg(long, value_name = "TITLE")]
+        tile: Option<String>,
+        /// The tile's description.
+        #[arg(long, value_name = "TEXT", requires = "tile")]
+        tile_description: Option<String>,
+        /// Who may sign in to it and sees its tile: student, staff, hq (comma-separated).
+        #[arg(
+            long,
+            value_name = "ROLES",
+            value_delimiter = ',',
+            default_value = "student"
+        )]
+        roles: Vec<String>,
+    },
+    /// List the registered apps (never their secrets).
+    List,
+    /// Remove an app: it can no longer sign anyone in.
+    Remove {
+        /// The client id `clients add` printed.
+        client_id: String,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new signing key the one that signs; the old one stays published until the
+    /// tokens it signed have expired.
+    Rotate,
 }
 
 #[derive(Debug, Clone, Subcommand)]

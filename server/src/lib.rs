@@ -12,6 +12,7 @@ pub mod demo;
 pub mod errors;
 pub mod guard;
 pub mod headers;
+pub mod oidc;
 pub mod ops;
 pub mod staff_routes;
 
@@ -40,6 +41,8 @@ pub enum StartupError {
     Database(#[from] store::OpenError),
     #[error("could not set up password hashing: {0}")]
     Hasher(String),
+    #[error("could not set up the single sign-on signing key: {0}")]
+    SigningKey(String),
 }
 
 /// Opens the database and builds the services from `config`.
@@ -52,12 +55,14 @@ pub async fn build_portal(
     let hasher = Argon2Hasher::new(cost, config.hash_workers(cost), config.hash_queue)
         .map_err(|e| StartupError::Hasher(e.to_string()))?;
     let settings = config.settings();
-    Ok(Arc::new(Portal::new(
-        store,
-        Arc::new(hasher),
-        clock,
-        settings,
-    )))
+    let portal = Arc::new(Portal::new(store, Arc::new(hasher), clock, settings));
+    // Single sign-on signs id tokens from the first start on (every instance with the
+    // key in the database).
+    portal
+        .ensure_signing_key(oidc::ALGORITHM, oidc::generate_key)
+        .await
+        .map_err(StartupError::SigningKey)?;
+    Ok(portal)
 }
 
 /// The paths of the app's pages (its Leptos routes), the ones [`router`] serves: what
@@ -113,8 +118,16 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
             staff_routes::MAX_UPLOAD_BYTES,
         ))
         .with_state(portal.clone());
+    // Single sign-on: what relying parties fetch.
+    let federation = Router::new()
+        .route(
+            Endpoint::Jwks.path(),
+            axum::routing::get(oidc::jwks_endpoint),
+        )
+        .with_state(portal.clone());
     let router = pages
         .merge(staff)
+        .merge(federation)
         .merge(ops::routes(
             portal.clone(),
             portal

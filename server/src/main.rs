@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Parser as _;
 use server::clock::SystemClock;
-use server::config::{AccountsCommand, Cli, Command, SchoolsCommand};
+use server::config::{AccountsCommand, Cli, ClientsCommand, Command, KeysCommand, SchoolsCommand};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -72,6 +72,57 @@ async fn main() -> ExitCode {
         } => {
             operation(&cli, |portal| async move {
                 server::cli::add_school(&portal, &code, &name).await
+            })
+            .await
+        }
+        Command::Clients {
+            action:
+                ClientsCommand::Add {
+                    name,
+                    redirect_uris,
+                    public,
+                    tile,
+                    tile_description,
+                    roles,
+                },
+        } => {
+            operation(&cli, |portal| async move {
+                server::cli::add_client(
+                    &portal,
+                    server::cli::ClientArgs {
+                        name,
+                        redirect_uris,
+                        public,
+                        tile,
+                        tile_description,
+                        roles,
+                    },
+                )
+                .await
+            })
+            .await
+        }
+        Command::Clients {
+            action: ClientsCommand::List,
+        } => {
+            operation(&cli, |portal| async move {
+                server::cli::list_clients(&portal).await
+            })
+            .await
+        }
+        Command::Clients {
+            action: ClientsCommand::Remove { client_id },
+        } => {
+            operation(&cli, |portal| async move {
+                server::cli::remove_client(&portal, &client_id).await
+            })
+            .await
+        }
+        Command::Keys {
+            action: KeysCommand::Rotate,
+        } => {
+            operation(&cli, |portal| async move {
+                server::cli::rotate_key(&portal).await
             })
             .await
         }

@@ -51,11 +51,17 @@ pub enum AuditKind {
     ResetBlocked,
     /// The first refusal of a client address by a per-client limit in a minute.
     Throttled(Throttled),
+    /// An app registered for single sign-on (command line).
+    ClientRegistered,
+    /// An app's registration removed (command line).
+    ClientRemoved,
+    /// A new id-token signing key: the first start's, or a rotation's.
+    SigningKeyCreated,
 }
 
 impl AuditKind {
     /// Every kind, for tests and for the metrics' documentation.
-    pub const ALL: [AuditKind; 23] = [
+    pub const ALL: [AuditKind; 26] = [
         AuditKind::SignIn,
         AuditKind::SignInFailed,
         AuditKind::SignInRefused,
@@ -79,6 +85,9 @@ impl AuditKind {
         AuditKind::Throttled(Throttled::SignIn),
         AuditKind::Throttled(Throttled::ResetStart),
         AuditKind::Throttled(Throttled::ResetAnswers),
+        AuditKind::ClientRegistered,
+        AuditKind::ClientRemoved,
+        AuditKind::SigningKeyCreated,
     ];
 
     /// The name stored and counted.
@@ -107,6 +116,9 @@ impl AuditKind {
             AuditKind::Throttled(Throttled::SignIn) => "sign_in_throttled",
             AuditKind::Throttled(Throttled::ResetStart) => "reset_start_throttled",
             AuditKind::Throttled(Throttled::ResetAnswers) => "reset_answers_throttled",
+            AuditKind::ClientRegistered => "client_registered",
+            AuditKind::ClientRemoved => "client_removed",
+            AuditKind::SigningKeyCreated => "signing_key_created",
         }
     }
 

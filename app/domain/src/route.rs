@@ -90,6 +90,8 @@ pub enum Endpoint {
     StaffUpload,
     /// A batch's letters as CSV.
     LettersCsv,
+    /// Single sign-on: the keys that verify the portal's id tokens (JWKS, RFC 7517).
+    Jwks,
 }
 
 impl Endpoint {
@@ -99,6 +101,7 @@ impl Endpoint {
             Endpoint::Presenter => "/presenter",
             Endpoint::StaffUpload => "/staff/upload",
             Endpoint::LettersCsv => "/staff/letters.csv",
+            Endpoint::Jwks => "/oidc/jwks",
         }
     }
 

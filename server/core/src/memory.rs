@@ -26,11 +26,11 @@ use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
 use crate::ports::{
-    Account, AccountId, Accounts, Audit, AuditEvent, ChallengeRecord, Clock, FailureOutcome,
-    HashError, HashUpgrade, Lockout, LockoutPolicy, NewAccount, PasswordReplacement, Purged,
-    RequestSession, ResetClaim, ResetLimit, Resets, Retention, SecretHasher, SeenAt, SessionRecord,
-    Sessions, StaffRecords, StoreError, StoredAnswer, StudentStatus, Timestamp, Upkeep,
-    Verification,
+    Account, AccountId, Accounts, Audit, AuditEvent, ChallengeRecord, ClientRecord, Clock,
+    FailureOutcome, Federation, HashError, HashUpgrade, Lockout, LockoutPolicy, NewAccount,
+    PasswordReplacement, Purged, RequestSession, ResetClaim, ResetLimit, Resets, Retention,
+    SecretHasher, SeenAt, SessionRecord, Sessions, SigningKeyRecord, StaffRecords, StoreError,
+    StoredAnswer, StudentStatus, Timestamp, Upkeep, Verification,
 };
 use domain::login_id::LoginId;
 use domain::provisioning::Role;
@@ -65,6 +65,10 @@ struct State {
     import_batches: BTreeMap<i64, ImportRow>,
     letter_batches: BTreeMap<i64, LetterRow>,
     audit_events: BTreeMap<i64, AuditEvent>,
+    /// `oidc_clients`, in the order they were registered.
+    clients: Vec<ClientRecord>,
+    /// `oidc_signing_keys`.
+    signing_keys: Vec<SigningKeyRecord>,
     /// The last id given per table (ids start at 1 and are never reused).
     sequences: Sequences,
 }
@@ -193,6 +197,13 @@ impl MemoryStore {
     /// that does not answer, until switched back (`false`). Nothing changes meanwhile.
     pub fn set_unavailable(&self, unavailable: bool) {
         self.unavailable.store(unavailable, Ordering::SeqCst);
+    }
+
+    /// Every audit event, oldest first, those of no account (the command line's) too:
+    /// what a test reads where the port only gives one account's trail.
+    pub fn all_audit_events(&self) -> Vec<AuditEvent> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.audit_events.values().cloned().collect()
     }
 
     /// The tables, for one method's critical section; refused while switched off.
@@ -1208,6 +1219,94 @@ impl Upkeep for MemoryStore {
             }),
             audit_events: purge_map(&mut s.audit_events, |e| e.at < r.audit_before),
         })
+    }
+}
+
+#[async_trait]
+impl Federation for MemoryStore {
+    async fn add_client(&self, client: &ClientRecord) -> Result<(), StoreError> {
+        let mut s = self.state()?;
+        if s.clients.iter().any(|c| c.client_id == client.client_id) {
+            return Err(StoreError::Conflict);
+        }
+        s.clients.push(client.clone());
+        Ok(())
+    }
+
+    async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
+        let s = self.state()?;
+        Ok(s.clients.iter().find(|c| c.client_id == client_id).cloned())
+    }
+
+    async fn clients(&self) -> Result<Vec<ClientRecord>, StoreError> {
+        let s = self.state()?;
+        let mut clients = s.clients.clone();
+        // `ORDER BY created_at, client_id`
+        clients.sort_by(|a, b| (a.created_at, &a.client_id).cmp(&(b.created_at, &b.client_id)));
+        Ok(clients)
+    }
+
+    async fn remove_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        let mut s = self.state()?;
+        let before = s.clients.len();
+        s.clients.retain(|c| c.client_id != client_id);
+        Ok(s.clients.len() < before)
+    }
+
+    async fn add_first_signing_key(&self, key: &SigningKeyRecord) -> Result<bool, StoreError> {
+        let mut s = self.state()?;
+        // `ON CONFLICT DO NOTHING` over the key id and the one active key per algorithm.
+        let taken = s
+            .signing_keys
+            .iter()
+            .any(|k| k.kid == key.kid || (k.algorithm == key.algorithm && k.retired_at.is_none()));
+        if taken {
+            return Ok(false);
+        }
+        s.signing_keys.push(active(key));
+        Ok(true)
+    }
+
+    async fn rotate_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError> {
+        let mut s = self.state()?;
+        if s.signing_keys.iter().any(|k| k.kid == key.kid) {
+            return Err(StoreError::Conflict);
+        }
+        for k in s.signing_keys.iter_mut() {
+            if k.algorithm == key.algorithm && k.retired_at.is_none() {
+                k.retired_at = Some(key.created_at);
+            }
+        }
+        s.signing_keys.push(active(key));
+        Ok(())
+    }
+
+    async fn signing_keys(
+        &self,
+        retired_after: Timestamp,
+    ) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        let s = self.state()?;
+        let mut keys: Vec<SigningKeyRecord> = s
+            .signing_keys
+            .iter()
+            .filter(|k| k.retired_at.is_none_or(|at| at > retired_after))
+            .cloned()
+            .collect();
+        // `ORDER BY created_at DESC, kid`
+        keys.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.kid.cmp(&b.kid))
+        });
+        Ok(keys)
+    }
+}
+
+/// A key as stored by an insert: active (the columns it names, no `retired_at`).
+fn active(key: &SigningKeyRecord) -> SigningKeyRecord {
+    SigningKeyRecord {
+        retired_at: None,
+        ..key.clone()
     }
 }
 

@@ -544,11 +544,90 @@ pub trait Upkeep: Send + Sync + 'static {
     async fn purge(&self, retention: &Retention) -> Result<Purged, StoreError>;
 }
 
+/// Single sign-on: the apps registered to sign in through the portal (OpenID Connect
+/// clients) and the keys that sign their id tokens.
+#[async_trait]
+pub trait Federation: Send + Sync + 'static {
+    /// Registers a client; [`StoreError::Conflict`] if its id is taken.
+    async fn add_client(&self, client: &ClientRecord) -> Result<(), StoreError>;
+    async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError>;
+    /// Every client, in the order they were registered.
+    async fn clients(&self) -> Result<Vec<ClientRecord>, StoreError>;
+    /// Removes a client; `false` if there was none with this id.
+    async fn remove_client(&self, client_id: &str) -> Result<bool, StoreError>;
+    /// Stores `key` as the signing key of its algorithm unless one is active already
+    /// (the first start; several instances may race, one wins). Whether it was stored.
+    async fn add_first_signing_key(&self, key: &SigningKeyRecord) -> Result<bool, StoreError>;
+    /// Retires the active key of `key`'s algorithm at `key.created_at` and makes `key`
+    /// the active one, in one transaction. A concurrent rotation that won makes this
+    /// one [`StoreError::Conflict`].
+    async fn rotate_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError>;
+    /// The active keys and those retired after `retired_after`, newest first.
+    async fn signing_keys(
+        &self,
+        retired_after: Timestamp,
+    ) -> Result<Vec<SigningKeyRecord>, StoreError>;
+}
+
+/// An app registered for single sign-on, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRecord {
+    pub client_id: String,
+    pub name: String,
+    /// The SHA-256 (hex) of a confidential client's secret; `None` for a public client,
+    /// which must prove itself with PKCE instead.
+    pub secret_hash: Option<String>,
+    /// Where the portal may send the browser back with a code: matched exactly.
+    pub redirect_uris: Vec<String>,
+    /// Who may sign in to the app and sees its tile.
+    pub roles: Vec<Role>,
+    /// The portal's tile for the app, if it has one.
+    pub tile: Option<ClientTile>,
+    pub created_at: Timestamp,
+}
+
+/// An app's tile on the portal page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientTile {
+    pub title: String,
+    pub description: Option<String>,
+}
+
+/// A key that signs id tokens. Its `Debug` never shows the private key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    /// The key id published in the JWKS and in each token's header.
+    pub kid: String,
+    /// The JOSE algorithm (`RS256`).
+    pub algorithm: String,
+    /// The private key, PEM.
+    pub private_pem: Secret,
+    pub created_at: Timestamp,
+    pub retired_at: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for SigningKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyRecord")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Everything the services need from storage, one port per concern. The SQL store
 /// implements them all; a test may implement them in memory ([`crate::memory`]).
-pub trait Store: Accounts + Sessions + Lockout + Resets + StaffRecords + Audit + Upkeep {}
+pub trait Store:
+    Accounts + Sessions + Lockout + Resets + StaffRecords + Audit + Upkeep + Federation
+{
+}
 
-impl<T> Store for T where T: Accounts + Sessions + Lockout + Resets + StaffRecords + Audit + Upkeep {}
+impl<T> Store for T where
+    T: Accounts + Sessions + Lockout + Resets + StaffRecords + Audit + Upkeep + Federation
+{
+}
 
 /// The cutoffs of one retention run: rows at or before each time go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

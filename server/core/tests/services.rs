@@ -769,3 +769,153 @@ async fn a_store_that_does_not_answer_is_unavailable_not_a_wrong_password() {
     w.store.set_unavailable(false);
     assert!(w.sign_in(ALLEN, TEMP).await.is_ok());
 }
+
+// ---- single sign-on: the registry and the keys ----------------------------------------
+
+mod federation {
+    use super::*;
+    use portal_core::ports::{ClientTile, Federation};
+    use portal_core::service::federation::{
+        client_secret_hash, ClientProblem, NewClient, NewSigningKey, CLOCK_SKEW_SECS, TOKEN_SECS,
+    };
+
+    fn app(public: bool) -> NewClient {
+        NewClient {
+            name: "Student Learning Space".into(),
+            redirect_uris: vec!["https://sls.school.example/callback".into()],
+            public,
+            roles: vec![Role::Student],
+            tile: Some(ClientTile {
+                title: "Student Learning Space".into(),
+                description: None,
+            }),
+        }
+    }
+
+    fn key(kid: &str) -> Result<NewSigningKey, String> {
+        Ok(NewSigningKey {
+            kid: kid.into(),
+            algorithm: "RS256".into(),
+            private_pem: Secret::new(format!("pem of {kid}")),
+        })
+    }
+
+    /// A confidential app's secret is shown once and kept only as its SHA-256; a public
+    /// one has none; a refused registration stores nothing; both are audited.
+    #[tokio::test]
+    async fn a_secret_is_shown_once_and_kept_hashed() {
+        let w = World::new().await;
+        let confidential = w
+            .portal
+            .register_client(app(false), "cli")
+            .await
+            .expect("add");
+        let secret = confidential
+            .secret
+            .expect("a confidential client has a secret");
+        assert!(secret.expose().len() >= 43, "256 bits of secret");
+        let stored = w
+            .store
+            .client(&confidential.client_id)
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(stored.secret_hash, Some(client_secret_hash(&secret)));
+        assert_ne!(stored.secret_hash.as_deref(), Some(secret.expose()));
+
+        let public = w
+            .portal
+            .register_client(app(true), "cli")
+            .await
+            .expect("add");
+        assert!(public.secret.is_none());
+        assert_ne!(public.client_id, confidential.client_id);
+
+        let mut refused = app(false);
+        refused.redirect_uris = vec!["http://sls.school.example/callback".into()];
+        assert!(matches!(
+            w.portal.register_client(refused, "cli").await,
+            Err(ClientProblem::RedirectUri { .. })
+        ));
+        assert_eq!(w.portal.registered_clients().await.expect("list").len(), 2);
+
+        assert!(w
+            .portal
+            .remove_client(&public.client_id, "cli")
+            .await
+            .expect("remove"));
+        assert!(!w
+            .portal
+            .remove_client(&public.client_id, "cli")
+            .await
+            .expect("again"));
+        let kinds: Vec<String> = w
+            .store
+            .all_audit_events()
+            .into_iter()
+            .map(|event| event.kind)
+            .collect();
+        assert_eq!(
+            kinds
+                .iter()
+                .filter(|k| k.as_str() == "client_registered")
+                .count(),
+            2
+        );
+        assert_eq!(
+            kinds
+                .iter()
+                .filter(|k| k.as_str() == "client_removed")
+                .count(),
+            1
+        );
+    }
+
+    /// The first start makes a key (once: later starts find it); a rotation's new key
+    /// signs and the old one stays published until its tokens have expired.
+    #[tokio::test]
+    async fn one_key_signs_and_a_retired_one_is_published_while_its_tokens_live() {
+        let w = World::new().await;
+        assert!(w
+            .portal
+            .ensure_signing_key("RS256", || key("k1"))
+            .await
+            .expect("first"));
+        let again = w
+            .portal
+            .ensure_signing_key("RS256", || panic!("a second start must not make a key"))
+            .await
+            .expect("second start");
+        assert!(!again);
+        let kids = |keys: Vec<portal_core::ports::SigningKeyRecord>| -> Vec<String> {
+            keys.into_iter().map(|k| k.kid).collect()
+        };
+        assert_eq!(
+            kids(w.portal.published_signing_keys().await.expect("keys")),
+            ["k1"]
+        );
+
+        w.clock.advance(10);
+        w.portal
+            .rotate_signing_key(key("k2").expect("key"), "cli")
+            .await
+            .expect("rotate");
+        assert_eq!(
+            kids(w.portal.published_signing_keys().await.expect("keys")),
+            ["k2", "k1"],
+            "the new key signs (first); the old one is still published"
+        );
+        w.clock.advance(TOKEN_SECS + CLOCK_SKEW_SECS);
+        assert_eq!(
+            kids(w.portal.published_signing_keys().await.expect("keys")),
+            ["k2"],
+            "every token the old key signed has expired"
+        );
+        // A rotation does not run the first-start generator again.
+        assert!(!w
+            .portal
+            .ensure_signing_key("RS256", || panic!("the rotated key is active"))
+            .await
+            .expect("start after rotation"));
+    }
+}

@@ -213,6 +213,24 @@ pub fn lock_alone(database: &std::path::Path) -> std::io::Result<Option<std::fs:
     }
 }
 
+/// The migrations both databases run, written once (new tables go here): each store
+/// runs them after its own, in version order.
+static SHARED_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/shared");
+
+/// A store's migrations: its own folder's and the shared ones, by version.
+fn with_shared(own: &sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
+    let mut migrations: Vec<sqlx::migrate::Migration> = own
+        .iter()
+        .chain(SHARED_MIGRATIONS.iter())
+        .cloned()
+        .collect();
+    migrations.sort_by_key(|migration| migration.version);
+    sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(migrations),
+        ..sqlx::migrate::Migrator::DEFAULT
+    }
+}
+
 /// Connects `options`' pool and brings its schema up to `migrator`'s (refusing a newer
 /// one).
 async fn connect_and_migrate<DB>(

@@ -17,8 +17,12 @@ pub struct PgStore {
     pool: PgPool,
 }
 
-/// This binary's PostgreSQL schema: the migrations it runs and knows.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+/// This binary's PostgreSQL schema: the migrations it runs and knows (its own folder's
+/// and `migrations/shared`'s, by version).
+pub static MIGRATOR: std::sync::LazyLock<sqlx::migrate::Migrator> =
+    std::sync::LazyLock::new(|| crate::with_shared(&OWN_MIGRATIONS));
+
+static OWN_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
 impl PgStore {
     /// Connects to the PostgreSQL database at `url`, runs the migrations and makes sure

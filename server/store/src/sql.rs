@@ -324,8 +324,10 @@ macro_rules! sql_store {
         use async_trait::async_trait;
         use domain::login_id::LoginId;
         use domain::provisioning::Role;
+        use domain::secret::Secret;
         use portal_core::ports::{
-            Accounts, Audit, Lockout, Resets, Sessions, StaffRecords, Upkeep,
+            Accounts, Audit, ClientRecord, ClientTile, Federation, Lockout, Resets, Sessions,
+            SigningKeyRecord, StaffRecords, Upkeep,
             Account, AccountId, AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade,
             LockoutPolicy, NewAccount, PasswordReplacement, Purged, RequestSession, ResetClaim,
             ResetLimit, Retention, SeenAt, SessionRecord, StoreError, StoredAnswer,
@@ -1287,6 +1289,163 @@ macro_rules! sql_store {
             async fn purge(&self, retention: &Retention) -> Result<Purged, StoreError> {
                 shared_sql!(purge, &self.pool, retention)
             }
+        }
+
+        #[async_trait]
+        impl Federation for super::$store {
+            async fn add_client(&self, client: &ClientRecord) -> Result<(), StoreError> {
+                let roles: Vec<&str> = client.roles.iter().map(|role| role.as_str()).collect();
+                sqlx::query(
+                    "INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris, roles, \
+                     tile_title, tile_description, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&client.client_id)
+                .bind(&client.name)
+                .bind(&client.secret_hash)
+                .bind(client.redirect_uris.join("\n"))
+                .bind(roles.join(","))
+                .bind(client.tile.as_ref().map(|tile| &tile.title))
+                .bind(client.tile.as_ref().and_then(|tile| tile.description.as_ref()))
+                .bind(client.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(())
+            }
+
+            async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
+                let sql = format!("SELECT {CLIENT_COLUMNS} FROM oidc_clients WHERE client_id = $1");
+                let row = sqlx::query(&sql)
+                    .bind(client_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db_error)?;
+                row.as_ref().map(client_from_row).transpose()
+            }
+
+            async fn clients(&self) -> Result<Vec<ClientRecord>, StoreError> {
+                let sql = format!(
+                    "SELECT {CLIENT_COLUMNS} FROM oidc_clients ORDER BY created_at, client_id"
+                );
+                let rows = sqlx::query(&sql)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_error)?;
+                rows.iter().map(client_from_row).collect()
+            }
+
+            async fn remove_client(&self, client_id: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM oidc_clients WHERE client_id = $1")
+                    .bind(client_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_error)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn add_first_signing_key(
+                &self,
+                key: &SigningKeyRecord,
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO oidc_signing_keys (kid, algorithm, private_pem, created_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(&key.kid)
+                .bind(&key.algorithm)
+                .bind(key.private_pem.expose())
+                .bind(key.created_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn rotate_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await.map_err(db_error)?;
+                sqlx::query(
+                    "UPDATE oidc_signing_keys SET retired_at = $1 \
+                     WHERE algorithm = $2 AND retired_at IS NULL",
+                )
+                .bind(key.created_at)
+                .bind(&key.algorithm)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                sqlx::query(
+                    "INSERT INTO oidc_signing_keys (kid, algorithm, private_pem, created_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&key.kid)
+                .bind(&key.algorithm)
+                .bind(key.private_pem.expose())
+                .bind(key.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                tx.commit().await.map_err(db_error)
+            }
+
+            async fn signing_keys(
+                &self,
+                retired_after: Timestamp,
+            ) -> Result<Vec<SigningKeyRecord>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT kid, algorithm, private_pem, created_at, retired_at \
+                     FROM oidc_signing_keys WHERE retired_at IS NULL OR retired_at > $1 \
+                     ORDER BY created_at DESC, kid",
+                )
+                .bind(retired_after)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(SigningKeyRecord {
+                            kid: row.try_get("kid").map_err(db_error)?,
+                            algorithm: row.try_get("algorithm").map_err(db_error)?,
+                            private_pem: Secret::new(
+                                row.try_get::<String, _>("private_pem").map_err(db_error)?,
+                            ),
+                            created_at: row.try_get("created_at").map_err(db_error)?,
+                            retired_at: row.try_get("retired_at").map_err(db_error)?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+
+        /// A client's columns, read by [`client_from_row`].
+        const CLIENT_COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, roles, \
+             tile_title, tile_description, created_at";
+
+        fn client_from_row(row: &<$db as sqlx::Database>::Row) -> Result<ClientRecord, StoreError> {
+            let redirect_uris: String = row.try_get("redirect_uris").map_err(db_error)?;
+            let roles: String = row.try_get("roles").map_err(db_error)?;
+            let tile_title: Option<String> = row.try_get("tile_title").map_err(db_error)?;
+            Ok(ClientRecord {
+                client_id: row.try_get("client_id").map_err(db_error)?,
+                name: row.try_get("name").map_err(db_error)?,
+                secret_hash: row.try_get("secret_hash").map_err(db_error)?,
+                redirect_uris: redirect_uris.lines().map(str::to_string).collect(),
+                roles: roles
+                    .split(',')
+                    .filter(|name| !name.is_empty())
+                    .map(|name| {
+                        Role::parse(name)
+                            .ok_or_else(|| StoreError::Other(format!("unknown role {name:?}")))
+                    })
+                    .collect::<Result<_, _>>()?,
+                tile: match tile_title {
+                    Some(title) => Some(ClientTile {
+                        title,
+                        description: row.try_get("tile_description").map_err(db_error)?,
+                    }),
+                    None => None,
+                },
+                created_at: row.try_get("created_at").map_err(db_error)?,
+            })
         }
         }
     };

@@ -21,8 +21,12 @@ pub struct SqliteStore {
     _in_use: Option<std::fs::File>,
 }
 
-/// This binary's SQLite schema: the migrations it runs and knows.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+/// This binary's SQLite schema: the migrations it runs and knows (its own folder's
+/// and `migrations/shared`'s, by version).
+pub static MIGRATOR: std::sync::LazyLock<sqlx::migrate::Migrator> =
+    std::sync::LazyLock::new(|| crate::with_shared(&OWN_MIGRATIONS));
+
+static OWN_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url` and runs the migrations.

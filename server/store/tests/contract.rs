@@ -15,10 +15,11 @@ use std::sync::Arc;
 
 use domain::login_id::LoginId;
 use domain::provisioning::Role;
+use domain::secret::Secret;
 use portal_core::ports::{
-    AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade, LockoutPolicy, NewAccount,
-    PasswordReplacement, Purged, RequestSession, ResetClaim, ResetLimit, Retention, SeenAt, Store,
-    StoreError, StoredAnswer,
+    AuditEvent, ChallengeRecord, ClientRecord, ClientTile, FailureOutcome, HashUpgrade,
+    LockoutPolicy, NewAccount, PasswordReplacement, Purged, RequestSession, ResetClaim, ResetLimit,
+    Retention, SeenAt, SigningKeyRecord, Store, StoreError, StoredAnswer,
 };
 
 /// A fresh store of each kind, and whatever keeps it alive.
@@ -152,6 +153,8 @@ contract!(
     a_sign_in_ends_its_claim_and_swaps_only_the_hash_it_checked,
     staff_actions_end_sessions_attempts_and_streaks,
     students_are_listed_by_class_then_name,
+    clients_are_registered_listed_and_removed,
+    one_signing_key_is_active_and_a_rotation_retires_it,
 );
 
 async fn accounts_are_unique_by_login_id(store: Arc<dyn Store>) {
@@ -1444,4 +1447,104 @@ async fn students_are_listed_by_class_then_name(store: Arc<dyn Store>) {
         .collect();
     assert_eq!(five_b, [ids[0], ids[3]]);
     assert_eq!(store.count_accounts_outside("DEMO").await.expect("n"), 1);
+}
+
+fn client(id: &str, created_at: i64) -> ClientRecord {
+    ClientRecord {
+        client_id: id.to_string(),
+        name: format!("App {id}"),
+        secret_hash: Some("ab".repeat(32)),
+        redirect_uris: vec![
+            format!("https://{id}.example/callback"),
+            "http://127.0.0.1:8080/cb?x=1".to_string(),
+        ],
+        roles: vec![Role::Student, Role::Staff],
+        tile: Some(ClientTile {
+            title: "Student Learning Space".into(),
+            description: Some("Lessons and homework".into()),
+        }),
+        created_at,
+    }
+}
+
+/// Single sign-on's registry: a client reads back exactly as registered (a public one
+/// without secret or tile too), ids are unique, the list is in registration order.
+async fn clients_are_registered_listed_and_removed(store: Arc<dyn Store>) {
+    let confidential = client("sls", T0 + 1);
+    let mut public = client("email", T0);
+    public.secret_hash = None;
+    public.tile = None;
+    public.roles = vec![Role::Student];
+    store.add_client(&confidential).await.expect("add");
+    store.add_client(&public).await.expect("add");
+    assert_eq!(
+        store.client("sls").await.expect("read"),
+        Some(confidential.clone())
+    );
+    assert_eq!(
+        store.client("email").await.expect("read"),
+        Some(public.clone())
+    );
+    assert_eq!(store.client("nope").await.expect("read"), None);
+    assert!(matches!(
+        store.add_client(&client("sls", T0 + 2)).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store.clients().await.expect("list"),
+        vec![public.clone(), confidential.clone()]
+    );
+    assert!(store.remove_client("sls").await.expect("remove"));
+    assert!(!store.remove_client("sls").await.expect("remove again"));
+    assert_eq!(store.clients().await.expect("list"), vec![public]);
+}
+
+fn signing_key(kid: &str, created_at: i64) -> SigningKeyRecord {
+    SigningKeyRecord {
+        kid: kid.to_string(),
+        algorithm: "RS256".to_string(),
+        private_pem: Secret::new(format!("-----BEGIN RSA PRIVATE KEY-----\n{kid}\n")),
+        created_at,
+        retired_at: None,
+    }
+}
+
+/// One key per algorithm signs: the first start stores one key however many instances
+/// race; a rotation retires it at the new key's time, and a retired key is listed only
+/// while it is recent enough.
+async fn one_signing_key_is_active_and_a_rotation_retires_it(store: Arc<dyn Store>) {
+    assert!(store.signing_keys(0).await.expect("keys").is_empty());
+    let first = signing_key("k1", T0);
+    assert!(store.add_first_signing_key(&first).await.expect("first"));
+    assert!(!store
+        .add_first_signing_key(&signing_key("k1b", T0))
+        .await
+        .expect("second instance"));
+    assert_eq!(
+        store.signing_keys(0).await.expect("keys"),
+        vec![first.clone()]
+    );
+    let second = signing_key("k2", T0 + 100);
+    store.rotate_signing_key(&second).await.expect("rotate");
+    let retired = SigningKeyRecord {
+        retired_at: Some(T0 + 100),
+        ..first.clone()
+    };
+    assert_eq!(
+        store.signing_keys(T0).await.expect("keys"),
+        vec![second.clone(), retired]
+    );
+    assert_eq!(
+        store.signing_keys(T0 + 100).await.expect("keys"),
+        vec![second.clone()]
+    );
+    // The same key id twice is refused, and changes nothing.
+    assert!(store
+        .rotate_signing_key(&signing_key("k2", T0 + 200))
+        .await
+        .is_err());
+    assert_eq!(
+        store.signing_keys(T0 + 100).await.expect("keys"),
+        vec![second]
+    );
 }

@@ -19,5 +19,6 @@ mod practice;
 mod retention;
 mod routes;
 mod self_service;
+mod single_sign_on;
 mod staff;
 mod upgrade;

@@ -17,6 +17,7 @@ use super::ports::{
     SecretHasher, SessionRecord, Store, StoreError, Timestamp,
 };
 
+pub mod federation;
 mod journey;
 mod operations;
 mod retention;
