@@ -1,5 +1,6 @@
 //! Command-line operations for staff and HQ batch jobs, on the database named by
-//! `DATABASE_URL`: read an account's audit trail, unlock an account.
+//! `DATABASE_URL`: accounts (import, add staff, reset, unlock, audit trail), schools,
+//! and single sign-on's apps and signing keys. Each calls a service, never the store.
 
 use domain::login_id::LoginId;
 use domain::provisioning::Role;

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use domain::secret::Secret;
-use openidconnect::core::{CoreJsonWebKeySet, CoreRsaPrivateSigningKey};
+use openidconnect::core::{CoreJsonWebKey, CoreJsonWebKeySet, CoreRsaPrivateSigningKey};
 use openidconnect::{JsonWebKeyId, PrivateSigningKey as _};
 use portal_core::ports::SigningKeyRecord;
 use portal_core::service::federation::NewSigningKey;
@@ -37,10 +37,19 @@ pub fn generate_key() -> Result<NewSigningKey, String> {
     let pem = key
         .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
         .map_err(|e| format!("could not encode the signing key: {e}"))?;
+    let kid = thumbprint(&key);
+    // The public half, as the JWKS will publish it: made once, here, so that serving
+    // the JWKS never reads a private key.
+    let public = CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new(kid.clone())))
+        .map_err(|e| format!("could not read the new signing key: {e}"))?
+        .as_verification_key();
+    let public_jwk = serde_json::to_string(&public)
+        .map_err(|e| format!("could not encode the public key: {e}"))?;
     Ok(NewSigningKey {
-        kid: thumbprint(&key),
+        kid,
         algorithm: ALGORITHM.to_string(),
         private_pem: Secret::new(pem.as_str()),
+        public_jwk,
     })
 }
 
@@ -56,17 +65,16 @@ fn thumbprint(key: &rsa::RsaPrivateKey) -> String {
     b64(&Sha256::digest(members.as_bytes()))
 }
 
-/// The JSON Web Key Set of `keys`' public halves.
+/// The JSON Web Key Set of `keys`' public halves (their stored JWKs: no private key is
+/// read).
 pub fn jwks(keys: &[SigningKeyRecord]) -> Result<CoreJsonWebKeySet, String> {
-    let mut public = Vec::new();
-    for key in keys.iter().filter(|key| key.algorithm == ALGORITHM) {
-        let signing = CoreRsaPrivateSigningKey::from_pem(
-            key.private_pem.expose(),
-            Some(JsonWebKeyId::new(key.kid.clone())),
-        )
-        .map_err(|e| format!("signing key {} cannot be read: {e}", key.kid))?;
-        public.push(signing.as_verification_key());
-    }
+    let public = keys
+        .iter()
+        .map(|key| {
+            serde_json::from_str::<CoreJsonWebKey>(&key.public_jwk)
+                .map_err(|e| format!("signing key {}'s public JWK cannot be read: {e}", key.kid))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(CoreJsonWebKeySet::new(public))
 }
 
@@ -115,6 +123,7 @@ mod tests {
             kid: key.kid.clone(),
             algorithm: key.algorithm,
             private_pem: key.private_pem,
+            public_jwk: key.public_jwk,
             created_at: 0,
             retired_at: None,
         };

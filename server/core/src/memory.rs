@@ -1218,6 +1218,14 @@ impl Upkeep for MemoryStore {
                 u.claimed_at <= r.unknown_sign_ins_idle_since
             }),
             audit_events: purge_map(&mut s.audit_events, |e| e.at < r.audit_before),
+            signing_keys: {
+                let before = s.signing_keys.len();
+                s.signing_keys.retain(|k| {
+                    k.retired_at
+                        .is_none_or(|at| at > r.signing_keys_retired_before)
+                });
+                (before - s.signing_keys.len()) as u64
+            },
         })
     }
 }
@@ -1292,11 +1300,13 @@ impl Federation for MemoryStore {
             .filter(|k| k.retired_at.is_none_or(|at| at > retired_after))
             .cloned()
             .collect();
-        // `ORDER BY created_at DESC, kid`
+        // `ORDER BY (retired_at IS NOT NULL), created_at DESC, kid`: the active key first.
         keys.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| a.kid.cmp(&b.kid))
+            (a.retired_at.is_some(), b.created_at, &a.kid).cmp(&(
+                b.retired_at.is_some(),
+                a.created_at,
+                &b.kid,
+            ))
         });
         Ok(keys)
     }

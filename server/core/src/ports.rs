@@ -562,7 +562,8 @@ pub trait Federation: Send + Sync + 'static {
     /// the active one, in one transaction. A concurrent rotation that won makes this
     /// one [`StoreError::Conflict`].
     async fn rotate_signing_key(&self, key: &SigningKeyRecord) -> Result<(), StoreError>;
-    /// The active keys and those retired after `retired_after`, newest first.
+    /// The active keys (first: the one that signs) and those retired after
+    /// `retired_after`, newest first.
     async fn signing_keys(
         &self,
         retired_after: Timestamp,
@@ -602,6 +603,8 @@ pub struct SigningKeyRecord {
     pub algorithm: String,
     /// The private key, PEM.
     pub private_pem: Secret,
+    /// The public half, as the JWK the JWKS publishes (JSON).
+    pub public_jwk: String,
     pub created_at: Timestamp,
     pub retired_at: Option<Timestamp>,
 }
@@ -611,6 +614,7 @@ impl std::fmt::Debug for SigningKeyRecord {
         f.debug_struct("SigningKeyRecord")
             .field("kid", &self.kid)
             .field("algorithm", &self.algorithm)
+            .field("public_jwk", &self.public_jwk)
             .field("created_at", &self.created_at)
             .field("retired_at", &self.retired_at)
             .finish_non_exhaustive()
@@ -647,6 +651,8 @@ pub struct Retention {
     pub unknown_sign_ins_idle_since: Timestamp,
     /// Audit events older than this.
     pub audit_before: Timestamp,
+    /// Signing keys retired at or before this: no token they signed is still valid.
+    pub signing_keys_retired_before: Timestamp,
 }
 
 /// How many rows one retention run removed, per table.
@@ -659,10 +665,11 @@ pub struct Purged {
     pub reset_limits: u64,
     pub unknown_sign_ins: u64,
     pub audit_events: u64,
+    pub signing_keys: u64,
 }
 
 impl Purged {
-    pub fn tables(&self) -> [(&'static str, u64); 7] {
+    pub fn tables(&self) -> [(&'static str, u64); 8] {
         [
             ("sessions", self.sessions),
             ("reset_challenges", self.challenges),
@@ -671,6 +678,7 @@ impl Purged {
             ("reset_limits", self.reset_limits),
             ("unknown_sign_ins", self.unknown_sign_ins),
             ("audit_events", self.audit_events),
+            ("oidc_signing_keys", self.signing_keys),
         ]
     }
 }

@@ -797,6 +797,7 @@ mod federation {
             kid: kid.into(),
             algorithm: "RS256".into(),
             private_pem: Secret::new(format!("pem of {kid}")),
+            public_jwk: format!(r#"{{"kid":"{kid}"}}"#),
         })
     }
 

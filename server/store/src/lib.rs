@@ -2,7 +2,8 @@
 //! (`sql.rs`), instantiated for SQLite (the embedded default) and PostgreSQL (several
 //! instances on one database), chosen by the scheme of `DATABASE_URL`; the lock file
 //! that tells a restore the database is in use; and migration errors an operator can act
-//! on. The contract suite (`tests/contract.rs`) runs against both.
+//! on. The contract suite (`tests/contract.rs`) runs against both, and against the
+//! in-memory fake of `portal_core` the service tests use.
 
 #[macro_use]
 mod sql;
@@ -302,5 +303,30 @@ fn redact(url: &str) -> String {
             }
         }
         _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Each store runs its own folder's migrations and the shared folder's by version: a
+    /// version used twice (in two folders) would fail only at run time.
+    #[test]
+    fn every_migration_version_is_used_once() {
+        for (name, migrator) in [
+            ("SQLite", &*crate::sqlite::MIGRATOR),
+            ("PostgreSQL", &*crate::postgres::MIGRATOR),
+        ] {
+            let versions: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+            assert!(
+                versions.windows(2).all(|pair| pair[0] < pair[1]),
+                "{name}: {versions:?}"
+            );
+            assert!(
+                migrator
+                    .iter()
+                    .any(|m| m.description.contains("single sign on")),
+                "{name} runs the shared migrations"
+            );
+        }
     }
 }

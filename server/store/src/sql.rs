@@ -189,7 +189,6 @@ macro_rules! shared_sql {
             .map_err(db_error)?;
         rows.iter().map(account_from_row).collect()
     }};
-    // Readiness: the database answers.
     // One statement, run for its effect.
     (execute, $sql:literal, $pool:expr $(, $arg:expr)* $(,)?) => {{
         sqlx::query($sql)
@@ -310,6 +309,13 @@ macro_rules! shared_sql {
                 break;
             }
         }
+        purged.signing_keys =
+            sqlx::query("DELETE FROM oidc_signing_keys WHERE retired_at <= $1")
+                .bind(r.signing_keys_retired_before)
+                .execute(pool)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
         Ok(purged)
     }};
 }
@@ -1349,12 +1355,13 @@ macro_rules! sql_store {
                 key: &SigningKeyRecord,
             ) -> Result<bool, StoreError> {
                 let done = sqlx::query(
-                    "INSERT INTO oidc_signing_keys (kid, algorithm, private_pem, created_at) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    "INSERT INTO oidc_signing_keys (kid, algorithm, private_pem, public_jwk, \
+                     created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                 )
                 .bind(&key.kid)
                 .bind(&key.algorithm)
                 .bind(key.private_pem.expose())
+                .bind(&key.public_jwk)
                 .bind(key.created_at)
                 .execute(&self.pool)
                 .await
@@ -1374,12 +1381,13 @@ macro_rules! sql_store {
                 .await
                 .map_err(db_error)?;
                 sqlx::query(
-                    "INSERT INTO oidc_signing_keys (kid, algorithm, private_pem, created_at) \
-                     VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO oidc_signing_keys (kid, algorithm, private_pem, public_jwk, \
+                     created_at) VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(&key.kid)
                 .bind(&key.algorithm)
                 .bind(key.private_pem.expose())
+                .bind(&key.public_jwk)
                 .bind(key.created_at)
                 .execute(&mut *tx)
                 .await
@@ -1392,9 +1400,10 @@ macro_rules! sql_store {
                 retired_after: Timestamp,
             ) -> Result<Vec<SigningKeyRecord>, StoreError> {
                 let rows = sqlx::query(
-                    "SELECT kid, algorithm, private_pem, created_at, retired_at \
+                    "SELECT kid, algorithm, private_pem, public_jwk, created_at, retired_at \
                      FROM oidc_signing_keys WHERE retired_at IS NULL OR retired_at > $1 \
-                     ORDER BY created_at DESC, kid",
+                     ORDER BY CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, \
+                       created_at DESC, kid",
                 )
                 .bind(retired_after)
                 .fetch_all(&self.pool)
@@ -1408,6 +1417,7 @@ macro_rules! sql_store {
                             private_pem: Secret::new(
                                 row.try_get::<String, _>("private_pem").map_err(db_error)?,
                             ),
+                            public_jwk: row.try_get("public_jwk").map_err(db_error)?,
                             created_at: row.try_get("created_at").map_err(db_error)?,
                             retired_at: row.try_get("retired_at").map_err(db_error)?,
                         })

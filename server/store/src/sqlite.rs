@@ -17,7 +17,7 @@ use sqlx::SqlitePool;
 pub struct SqliteStore {
     pool: SqlitePool,
     /// A shared lock on the database's lock file while the store is open, so that a
-    /// restore ([`crate::backup::restore`]) can tell that the database is in use.
+    /// restore (the server's `backup::restore`) can tell that the database is in use.
     _in_use: Option<std::fs::File>,
 }
 

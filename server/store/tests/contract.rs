@@ -933,7 +933,20 @@ async fn a_purge_deletes_what_expired_and_keeps_what_is_live(store: Arc<dyn Stor
         .insert_account(student("a@students.edu.sg", "A B"), T0)
         .await
         .expect("insert");
-    // Old and new: sessions, challenges, letters, batches, limits, audit events.
+    // Old and new: sessions, challenges, letters, batches, limits, audit events, signing
+    // keys (one retired long ago, one retired recently, the active one).
+    store
+        .add_first_signing_key(&signing_key("k-old", T0))
+        .await
+        .expect("key");
+    store
+        .rotate_signing_key(&signing_key("k-recent", T0 + 100))
+        .await
+        .expect("rotate");
+    store
+        .rotate_signing_key(&signing_key("k-active", T0 + 900))
+        .await
+        .expect("rotate");
     store
         .start_session(&[1; 32], id, T0, None)
         .await
@@ -1016,6 +1029,7 @@ async fn a_purge_deletes_what_expired_and_keeps_what_is_live(store: Arc<dyn Stor
         reset_limits_idle_since: now - 500,
         unknown_sign_ins_idle_since: now - 500,
         audit_before: now - 500,
+        signing_keys_retired_before: now - 500,
     };
     let purged = store.purge(&retention).await.expect("purge");
     assert_eq!(
@@ -1028,8 +1042,17 @@ async fn a_purge_deletes_what_expired_and_keeps_what_is_live(store: Arc<dyn Stor
             reset_limits: 1,
             unknown_sign_ins: 1,
             audit_events: 1,
+            signing_keys: 1,
         }
     );
+    let kept: Vec<String> = store
+        .signing_keys(0)
+        .await
+        .expect("keys")
+        .into_iter()
+        .map(|key| key.kid)
+        .collect();
+    assert_eq!(kept, ["k-active", "k-recent"]);
     assert!(store.session(&[2; 32]).await.expect("s").is_some());
     assert!(store.session(&[1; 32]).await.expect("s").is_none());
     assert!(matches!(
@@ -1504,26 +1527,43 @@ fn signing_key(kid: &str, created_at: i64) -> SigningKeyRecord {
         kid: kid.to_string(),
         algorithm: "RS256".to_string(),
         private_pem: Secret::new(format!("-----BEGIN RSA PRIVATE KEY-----\n{kid}\n")),
+        public_jwk: format!(r#"{{"kty":"RSA","kid":"{kid}"}}"#),
         created_at,
         retired_at: None,
     }
 }
 
+fn kids(keys: Vec<SigningKeyRecord>) -> Vec<String> {
+    keys.into_iter().map(|key| key.kid).collect()
+}
+
 /// One key per algorithm signs: the first start stores one key however many instances
-/// race; a rotation retires it at the new key's time, and a retired key is listed only
-/// while it is recent enough.
+/// race; a rotation retires it at the new key's time; the active key is listed first
+/// (even when the rotating host's clock is behind), and a retired one only while it is
+/// recent enough.
 async fn one_signing_key_is_active_and_a_rotation_retires_it(store: Arc<dyn Store>) {
     assert!(store.signing_keys(0).await.expect("keys").is_empty());
-    let first = signing_key("k1", T0);
-    assert!(store.add_first_signing_key(&first).await.expect("first"));
-    assert!(!store
-        .add_first_signing_key(&signing_key("k1b", T0))
-        .await
-        .expect("second instance"));
-    assert_eq!(
-        store.signing_keys(0).await.expect("keys"),
-        vec![first.clone()]
-    );
+    // Eight instances start at once: one key is stored.
+    let starts: Vec<_> = (0..8)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .add_first_signing_key(&signing_key(&format!("k1-{n}"), T0))
+                    .await
+                    .expect("first start")
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for start in starts {
+        stored += usize::from(start.await.expect("task"));
+    }
+    assert_eq!(stored, 1);
+    let first = store.signing_keys(0).await.expect("keys");
+    assert_eq!(first.len(), 1);
+    let first = first[0].clone();
+
     let second = signing_key("k2", T0 + 100);
     store.rotate_signing_key(&second).await.expect("rotate");
     let retired = SigningKeyRecord {
@@ -1538,13 +1578,48 @@ async fn one_signing_key_is_active_and_a_rotation_retires_it(store: Arc<dyn Stor
         store.signing_keys(T0 + 100).await.expect("keys"),
         vec![second.clone()]
     );
+
+    // A rotation on a host whose clock is behind: its key is still the one listed first.
+    store
+        .rotate_signing_key(&signing_key("k3", T0 + 50))
+        .await
+        .expect("rotate");
+    assert_eq!(kids(store.signing_keys(0).await.expect("keys"))[0], "k3");
     // The same key id twice is refused, and changes nothing.
     assert!(store
         .rotate_signing_key(&signing_key("k2", T0 + 200))
         .await
         .is_err());
-    assert_eq!(
-        store.signing_keys(T0 + 100).await.expect("keys"),
-        vec![second]
-    );
+    assert_eq!(kids(store.signing_keys(0).await.expect("keys"))[0], "k3");
+
+    // Four rotations at once: each is whole or refused as a conflict ("run it again"),
+    // and one key is active afterwards.
+    let rotations: Vec<_> = (0..4)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .rotate_signing_key(&signing_key(&format!("k4-{n}"), T0 + 300))
+                    .await
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for rotation in rotations {
+        match rotation.await.expect("task") {
+            Ok(()) => done += 1,
+            Err(StoreError::Conflict) => {}
+            Err(other) => panic!("a rotation failed otherwise: {other}"),
+        }
+    }
+    assert!(done >= 1);
+    let active: Vec<SigningKeyRecord> = store
+        .signing_keys(0)
+        .await
+        .expect("keys")
+        .into_iter()
+        .filter(|key| key.retired_at.is_none())
+        .collect();
+    assert_eq!(active.len(), 1);
+    assert!(active[0].kid.starts_with("k4-"));
 }

@@ -267,27 +267,38 @@ async fn the_jwks_publishes_the_key_and_keeps_a_rotated_one_while_its_tokens_liv
     assert_eq!(kids(&raw), vec![both[0].clone()]);
 }
 
-#[tokio::test]
-async fn keys_rotate_on_the_command_line_and_a_restart_keeps_the_key() {
-    let app = spawn_app().await;
-    let before: Vec<String> = sqlx::query("SELECT kid FROM oidc_signing_keys")
+async fn key_ids(app: &TestApp) -> Vec<String> {
+    sqlx::query("SELECT kid FROM oidc_signing_keys ORDER BY kid")
         .fetch_all(&app.pool().await)
         .await
         .expect("keys")
         .iter()
         .map(|row| row.get("kid"))
-        .collect();
+        .collect()
+}
+
+fn count(kinds: &[String], kind: &str) -> usize {
+    kinds.iter().filter(|k| k.as_str() == kind).count()
+}
+
+#[tokio::test]
+async fn keys_rotate_on_the_command_line_and_a_restart_keeps_the_key() {
+    let app = spawn_app().await;
+    let before = key_ids(&app).await;
     assert_eq!(before.len(), 1);
+    assert_eq!(count(&audit_kinds(&app).await, "signing_key_created"), 1);
     // Another command (a second start) finds the key and makes none.
     assert!(run(&app, &["clients", "list"]).status.success());
+    assert_eq!(key_ids(&app).await, before);
+    assert_eq!(count(&audit_kinds(&app).await, "signing_key_created"), 1);
+
     let out = run(&app, &["keys", "rotate"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("New signing key"));
-    let rows =
-        sqlx::query("SELECT kid, retired_at FROM oidc_signing_keys ORDER BY created_at, kid")
-            .fetch_all(&app.pool().await)
-            .await
-            .expect("keys");
+    let rows = sqlx::query("SELECT kid, retired_at FROM oidc_signing_keys")
+        .fetch_all(&app.pool().await)
+        .await
+        .expect("keys");
     assert_eq!(rows.len(), 2);
     let active: Vec<String> = rows
         .iter()
@@ -296,8 +307,8 @@ async fn keys_rotate_on_the_command_line_and_a_restart_keeps_the_key() {
         .collect();
     assert_eq!(active.len(), 1);
     assert_ne!(active[0], before[0]);
-    assert!(audit_kinds(&app)
-        .await
-        .iter()
-        .any(|k| k == "signing_key_created"));
+    assert_eq!(count(&audit_kinds(&app).await, "signing_key_created"), 2);
+    // The running server publishes the new key at once, first.
+    let (_, raw) = jwks(&app).await;
+    assert_eq!(kids(&raw)[0], active[0]);
 }

@@ -77,6 +77,8 @@ pub struct NewSigningKey {
     /// The JOSE algorithm (`RS256`).
     pub algorithm: String,
     pub private_pem: Secret,
+    /// The public half as the JWK to publish (JSON).
+    pub public_jwk: String,
 }
 
 impl Portal {
@@ -205,8 +207,8 @@ impl Portal {
     }
 
     /// The keys the JWKS publishes: the active ones and those retired so recently that
-    /// tokens they signed may still be in use. Newest first: the first is the one that
-    /// signs.
+    /// tokens they signed may still be in use. The active key first (the one that
+    /// signs), then the newest.
     pub async fn published_signing_keys(&self) -> Result<Vec<SigningKeyRecord>, AppError> {
         self.store
             .signing_keys(self.now() - TOKEN_SECS - CLOCK_SKEW_SECS)
@@ -220,6 +222,7 @@ fn record(key: NewSigningKey, now: i64) -> SigningKeyRecord {
         kid: key.kid,
         algorithm: key.algorithm,
         private_pem: key.private_pem,
+        public_jwk: key.public_jwk,
         created_at: now,
         retired_at: None,
     }
@@ -341,6 +344,9 @@ mod tests {
             "javascript:alert(1)",
             "ftp://127.0.0.1/cb",
             "HTTPS://SLS.school.example/cb",
+            // A newline would split the stored list into two addresses.
+            "https://sls.school.example/cb\nhttps://evil.example/",
+            "https://sls.school.example/c\tb",
         ] {
             assert!(check_redirect_uri(bad).is_err(), "{bad}");
         }

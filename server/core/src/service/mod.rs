@@ -2,7 +2,8 @@
 //! cases a file each — signing in and the lockout (`sign_in.rs`), the session behind a
 //! request (`sessions.rs`), the first-login journey (`journey.rs`), self-service and
 //! forgot password (`self_service.rs`), operations and practice mode (`operations.rs`),
-//! retention (`retention.rs`); staff work is in [`crate::staff`] and class lists in
+//! retention (`retention.rs`), single sign-on's registry and keys (`federation.rs`);
+//! staff work is in [`crate::staff`] and class lists in
 //! [`crate::provisioning`]. Server functions and the page guard are thin wrappers
 //! around these; every step check happens here.
 

@@ -1,6 +1,7 @@
 //! Retention: what has expired is deleted, so no table grows without bound — sessions
 //! past their timeouts, forgot-password attempts, letters, uploaded class lists, emptied
-//! answer limits, and audit events older than the configured age.
+//! answer limits, audit events older than the configured age, and retired signing keys
+//! (private keys) once no token they signed is valid.
 
 use super::self_service::RESET_CHALLENGE_SECS;
 use super::{internal, Portal};
@@ -26,6 +27,9 @@ impl Portal {
             reset_limits_idle_since: now - settings.reset_limit.window_secs,
             unknown_sign_ins_idle_since: now - settings.lockout.max_lock_secs,
             audit_before: now - settings.audit_retention_secs,
+            signing_keys_retired_before: now
+                - super::federation::TOKEN_SECS
+                - super::federation::CLOCK_SKEW_SECS,
         };
         let purged = self.store.purge(&retention).await.map_err(internal)?;
         for (table, rows) in purged.tables() {
