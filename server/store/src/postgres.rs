@@ -62,11 +62,14 @@ async fn look_up_session(
     token_hash: &[u8],
     seen: Option<SeenAt>,
 ) -> Result<Option<(PgRow, bool)>, StoreError> {
-    let sql = format!(
-        "WITH touched AS ({TOUCH_SESSION} RETURNING 1) {}",
-        session_with_account_sql(", EXISTS (SELECT 1 FROM touched) AS touched")
-    );
-    let query = sqlx::query(&sql)
+    // Built once: this runs on every request with a session cookie.
+    static LOOK_UP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "WITH touched AS ({TOUCH_SESSION} RETURNING 1) {}",
+            session_with_account_sql(", EXISTS (SELECT 1 FROM touched) AS touched")
+        )
+    });
+    let query = sqlx::query(LOOK_UP.as_str())
         .bind(token_hash)
         .bind(seen.map_or(0, |s| s.now))
         .bind(seen.is_some())

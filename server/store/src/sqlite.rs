@@ -73,8 +73,10 @@ async fn look_up_session(
     token_hash: &[u8],
     seen: Option<SeenAt>,
 ) -> Result<Option<(SqliteRow, bool)>, StoreError> {
-    let sql = session_with_account_sql("");
-    let look_up = sqlx::query(&sql).bind(token_hash);
+    // Built once: this runs on every request with a session cookie.
+    static LOOK_UP: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| session_with_account_sql(""));
+    let look_up = sqlx::query(LOOK_UP.as_str()).bind(token_hash);
     let Some(row) = look_up.fetch_optional(pool).await.map_err(db_error)? else {
         return Ok(None);
     };

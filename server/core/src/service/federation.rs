@@ -5,11 +5,9 @@
 //! once and kept only hashed, that one key signs and a retired one stays published
 //! until its tokens have expired.
 
-use base64::Engine as _;
 use rand::RngCore as _;
-use sha2::{Digest as _, Sha256};
 
-use super::{internal, Portal};
+use super::{internal, token_hash, NewToken, Portal};
 use crate::ports::{ClientRecord, ClientTile, SigningKeyRecord, StoreError};
 use domain::audit::AuditKind;
 use domain::provisioning::Role;
@@ -91,7 +89,8 @@ impl Portal {
         actor: &str,
     ) -> Result<RegisteredClient, ClientProblem> {
         check_new_client(&new)?;
-        let secret = (!new.public).then(|| Secret::new(random_token(32)));
+        // A secret is made as a session token is: 256 random bits, base64url.
+        let secret = (!new.public).then(|| Secret::new(NewToken::generate().0.expose()));
         let record = ClientRecord {
             client_id: random_client_id(),
             name: new.name.trim().to_string(),
@@ -233,22 +232,16 @@ fn record(key: NewSigningKey, now: i64) -> SigningKeyRecord {
 fn random_client_id() -> String {
     let mut buf = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&buf)
 }
 
-/// `bytes` random bytes, base64url without padding: client secrets.
-fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
-}
-
-/// How a client secret is kept: its SHA-256, hex.
+/// How a client secret is kept: its SHA-256 (the session tokens' [`token_hash`]), hex.
 pub fn client_secret_hash(secret: &Secret) -> String {
-    Sha256::digest(secret.expose().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&token_hash(secret.expose()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn plain_text(text: &str) -> bool {
