@@ -215,6 +215,7 @@ pub struct ClientArgs {
     pub public: bool,
     pub tile: Option<String>,
     pub tile_description: Option<String>,
+    pub launch_uri: Option<String>,
     pub roles: Vec<String>,
 }
 
@@ -238,6 +239,7 @@ pub async fn add_client(portal: &Portal, args: ClientArgs) -> Result<String, Str
             title,
             description: args.tile_description,
         }),
+        launch_uri: args.launch_uri,
     };
     let registered = portal
         .register_client(new, CLI_ACTOR)

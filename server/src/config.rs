@@ -99,6 +99,10 @@ pub enum ClientsCommand {
         /// The tile's description.
         #[arg(long, value_name = "TEXT", requires = "tile")]
         tile_description: Option<String>,
+        /// Where the tile leads: the app's own page that signs in through the portal
+        /// (needed with --tile).
+        #[arg(long, value_name = "URI", requires = "tile")]
+        launch_uri: Option<String>,
         /// Who may sign in to it and sees its tile: student, staff, hq (comma-separated).
         #[arg(
             long,

@@ -153,6 +153,25 @@ pub async fn step_guard(
     }
     match redirect_for(state, step) {
         Some(target) => see_other(target.path()),
+        // The journey is done and an app is waiting for it (single sign-on): back to
+        // the app's authorization request, which now gives it a code.
+        None if step == Step::Portal && state.signed_in => {
+            match crate::oidc::pending_authorization(request.headers()) {
+                Some(query) => {
+                    let mut response = see_other(&format!(
+                        "{}?{query}",
+                        domain::route::Endpoint::Authorize.path()
+                    ));
+                    if let Ok(value) = header::HeaderValue::from_str(
+                        &crate::oidc::clear_return_cookie(portal.settings()),
+                    ) {
+                        response.headers_mut().append(header::SET_COOKIE, value);
+                    }
+                    response
+                }
+                None => next.run(request).await,
+            }
+        }
         // Never cached, like every page: `headers::no_store_unless_static`.
         None => next.run(request).await,
     }

@@ -124,7 +124,25 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
             Endpoint::Jwks.path(),
             axum::routing::get(oidc::jwks_endpoint),
         )
-        .with_state(portal.clone());
+        .route(
+            Endpoint::Discovery.path(),
+            axum::routing::get(oidc::discovery),
+        )
+        .route(
+            Endpoint::Authorize.path(),
+            axum::routing::get(oidc::authorize),
+        )
+        .route(Endpoint::Token.path(), axum::routing::post(oidc::token))
+        .route(
+            Endpoint::UserInfo.path(),
+            axum::routing::get(oidc::userinfo).post(oidc::userinfo),
+        )
+        .route(
+            Endpoint::EndSession.path(),
+            axum::routing::get(oidc::end_session_page).post(oidc::end_session),
+        )
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .with_state(oidc::Provider::new(portal.clone()));
     let router = pages
         .merge(staff)
         .merge(federation)

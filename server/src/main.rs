@@ -83,6 +83,7 @@ async fn main() -> ExitCode {
                     public,
                     tile,
                     tile_description,
+                    launch_uri,
                     roles,
                 },
         } => {
@@ -95,6 +96,7 @@ async fn main() -> ExitCode {
                         public,
                         tile,
                         tile_description,
+                        launch_uri,
                         roles,
                     },
                 )

@@ -8,16 +8,25 @@
 
 use std::sync::Arc;
 
+use app::ssr::context::{clear_session_cookie, RequestContext};
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::Extension;
+use domain::route::{Endpoint, Route};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use domain::secret::Secret;
-use openidconnect::core::{CoreJsonWebKey, CoreJsonWebKeySet, CoreRsaPrivateSigningKey};
+use openidconnect::core::{
+    CoreGenderClaim, CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
+};
 use openidconnect::{JsonWebKeyId, PrivateSigningKey as _};
 use portal_core::ports::SigningKeyRecord;
+use portal_core::service::authorization::{
+    Authorization, AuthorizationRequest, Identity, IssuedTokens, TokenError, TokenRequest,
+};
 use portal_core::service::federation::NewSigningKey;
-use portal_core::service::Portal;
+use portal_core::service::{Portal, Settings};
 use rsa::pkcs1::EncodeRsaPrivateKey as _;
 use rsa::traits::PublicKeyParts as _;
 use sha2::{Digest as _, Sha256};
@@ -79,8 +88,8 @@ pub fn jwks(keys: &[SigningKeyRecord]) -> Result<CoreJsonWebKeySet, String> {
 }
 
 /// `GET /oidc/jwks`.
-pub async fn jwks_endpoint(State(portal): State<Arc<Portal>>) -> Response {
-    let keys = match portal.published_signing_keys().await {
+pub async fn jwks_endpoint(State(provider): State<Arc<Provider>>) -> Response {
+    let keys = match provider.portal.published_signing_keys().await {
         Ok(keys) => keys,
         Err(error) => return crate::errors::route_error(error),
     };
@@ -105,6 +114,771 @@ pub async fn jwks_endpoint(State(portal): State<Arc<Portal>>) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+
+// ---- the provider's endpoints -----------------------------------------------------------
+
+/// The cookie that remembers an app's authorization request while the person signs in
+/// or finishes the first-login journey; the portal page sends the browser back to it.
+pub const RETURN_COOKIE: &str = "portal_sign_on";
+
+/// How long a pending authorization request is remembered: as long as the journey may
+/// take.
+const RETURN_COOKIE_SECS: i64 = 3600;
+
+/// The longest authorization request kept in the return cookie.
+const MAX_RETURN_QUERY: usize = 3000;
+
+/// The claims under the `school` scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SchoolClaims {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+}
+
+impl openidconnect::AdditionalClaims for SchoolClaims {}
+
+/// The id token this provider signs.
+pub type IdToken = openidconnect::IdToken<
+    SchoolClaims,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+/// Its token endpoint's answer.
+pub type TokenResponse = openidconnect::StandardTokenResponse<
+    openidconnect::IdTokenFields<
+        SchoolClaims,
+        openidconnect::EmptyExtraTokenFields,
+        CoreGenderClaim,
+        CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm,
+    >,
+    openidconnect::core::CoreTokenType,
+>;
+
+/// Discovery's members beyond the core ones.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ExtraMetadata {
+    pub end_session_endpoint: String,
+    pub code_challenge_methods_supported: Vec<String>,
+    /// RFC 9207: `iss` is in every authorization response.
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl openidconnect::AdditionalProviderMetadata for ExtraMetadata {}
+
+pub type ProviderMetadata = openidconnect::ProviderMetadata<
+    ExtraMetadata,
+    openidconnect::core::CoreAuthDisplay,
+    openidconnect::core::CoreClientAuthMethod,
+    openidconnect::core::CoreClaimName,
+    openidconnect::core::CoreClaimType,
+    openidconnect::core::CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    openidconnect::core::CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    openidconnect::core::CoreResponseMode,
+    openidconnect::core::CoreResponseType,
+    openidconnect::core::CoreSubjectIdentifierType,
+>;
+
+/// The provider's state: the services and the parsed signing key (parsed once per key,
+/// not per token).
+pub struct Provider {
+    pub portal: Arc<Portal>,
+    signer: std::sync::Mutex<Option<(String, Arc<CoreRsaPrivateSigningKey>)>>,
+}
+
+impl Provider {
+    pub fn new(portal: Arc<Portal>) -> Arc<Provider> {
+        Arc::new(Provider {
+            portal,
+            signer: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// The active key, parsed (cached by its id: a rotation on another instance is seen
+    /// at the next token, since the key list is read every time).
+    async fn signing_key(&self) -> Result<Arc<CoreRsaPrivateSigningKey>, String> {
+        let keys = self
+            .portal
+            .published_signing_keys()
+            .await
+            .map_err(|e| e.to_string())?;
+        let active = keys
+            .into_iter()
+            .find(|k| k.retired_at.is_none() && k.algorithm == ALGORITHM)
+            .ok_or("no active signing key")?;
+        if let Ok(cached) = self.signer.lock() {
+            if let Some((kid, key)) = cached.as_ref() {
+                if *kid == active.kid {
+                    return Ok(key.clone());
+                }
+            }
+        }
+        let key = Arc::new(
+            CoreRsaPrivateSigningKey::from_pem(
+                active.private_pem.expose(),
+                Some(JsonWebKeyId::new(active.kid.clone())),
+            )
+            .map_err(|e| format!("the signing key cannot be read: {e}"))?,
+        );
+        if let Ok(mut cached) = self.signer.lock() {
+            *cached = Some((active.kid, key.clone()));
+        }
+        Ok(key)
+    }
+}
+
+/// The issuer: the configured public address, else this request's own origin.
+pub fn issuer(portal: &Portal, headers: &HeaderMap) -> String {
+    if let Some(url) = portal.settings().public_url.as_deref() {
+        return url.trim_end_matches('/').to_string();
+    }
+    let scheme = if portal.settings().secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic() && b != b'/'))
+        .unwrap_or("localhost");
+    format!("{scheme}://{host}")
+}
+
+fn endpoint_url(issuer: &str, endpoint: Endpoint) -> String {
+    format!("{issuer}{}", endpoint.path())
+}
+
+/// `GET /.well-known/openid-configuration`.
+pub async fn discovery(State(provider): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+    use openidconnect::core::{
+        CoreClaimName, CoreClientAuthMethod, CoreGrantType, CoreResponseMode, CoreResponseType,
+        CoreSubjectIdentifierType,
+    };
+    use openidconnect::{
+        AuthUrl, IssuerUrl, JsonWebKeySetUrl, ResponseTypes, Scope, TokenUrl, UserInfoUrl,
+    };
+    let issuer = issuer(&provider.portal, &headers);
+    let url = |endpoint| endpoint_url(&issuer, endpoint);
+    let metadata = (|| -> Result<ProviderMetadata, openidconnect::url::ParseError> {
+        Ok(ProviderMetadata::new(
+            IssuerUrl::new(issuer.clone())?,
+            AuthUrl::new(url(Endpoint::Authorize))?,
+            JsonWebKeySetUrl::new(url(Endpoint::Jwks))?,
+            vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+            vec![CoreSubjectIdentifierType::Public],
+            vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256],
+            ExtraMetadata {
+                end_session_endpoint: url(Endpoint::EndSession),
+                code_challenge_methods_supported: vec!["S256".into()],
+                authorization_response_iss_parameter_supported: true,
+            },
+        )
+        .set_token_endpoint(Some(TokenUrl::new(url(Endpoint::Token))?))
+        .set_userinfo_endpoint(Some(UserInfoUrl::new(url(Endpoint::UserInfo))?))
+        .set_scopes_supported(Some(
+            ["openid", "profile", "email", "school"]
+                .map(|s| Scope::new(s.into()))
+                .to_vec(),
+        ))
+        .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
+        .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode]))
+        .set_token_endpoint_auth_methods_supported(Some(vec![
+            CoreClientAuthMethod::ClientSecretBasic,
+            CoreClientAuthMethod::ClientSecretPost,
+            CoreClientAuthMethod::None,
+        ]))
+        .set_claims_supported(Some(
+            [
+                "sub",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "name",
+                "preferred_username",
+                "email",
+                "role",
+                "school",
+                "class",
+            ]
+            .map(|c| CoreClaimName::new(c.into()))
+            .to_vec(),
+        ))
+        .set_request_parameter_supported(Some(false))
+        .set_request_uri_parameter_supported(Some(false)))
+    })();
+    match metadata.map(|m| serde_json::to_vec(&m)) {
+        Ok(Ok(body)) => json_response(StatusCode::OK, body, Some("public, max-age=300")),
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>, cache: Option<&'static str>) -> Response {
+    (
+        status,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(cache.unwrap_or("no-store")),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /oidc/authorize`: a code for a signed-in account that has finished its first
+/// login; otherwise the sign-in page or the journey first (then back here), or the app's
+/// redirect URI with an error.
+pub async fn authorize(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Extension(context): Extension<RequestContext>,
+) -> Response {
+    let portal = &provider.portal;
+    let query = uri.query().unwrap_or("");
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    // A parameter given twice is refused (RFC 6749 3.1), as is a missing one.
+    let mut seen = std::collections::HashSet::new();
+    let repeated = params.iter().any(|(name, _)| !seen.insert(name.as_str()));
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let request = AuthorizationRequest {
+        client_id: get("client_id"),
+        redirect_uri: get("redirect_uri"),
+        response_type: if repeated {
+            Some(String::new())
+        } else {
+            get("response_type")
+        },
+        response_mode: get("response_mode"),
+        scope: get("scope"),
+        state: get("state"),
+        nonce: get("nonce"),
+        code_challenge: get("code_challenge"),
+        code_challenge_method: get("code_challenge_method"),
+        prompt: get("prompt"),
+        max_age: get("max_age"),
+        request_object: get("request").is_some() || get("request_uri").is_some(),
+    };
+    let decision = match portal
+        .authorize(
+            &request,
+            context.session.as_ref(),
+            context.client.as_deref(),
+        )
+        .await
+    {
+        Ok(decision) => decision,
+        Err(error) => return crate::errors::route_error(error),
+    };
+    let issuer = issuer(portal, &headers);
+    let settings = portal.settings();
+    match decision {
+        Authorization::Untrusted(why) => untrusted_page(&why.to_string()),
+        Authorization::Refused {
+            redirect_uri,
+            refusal,
+            state,
+        } => back_to_app(
+            &redirect_uri,
+            &[
+                ("error", refusal.error),
+                ("error_description", refusal.description),
+            ],
+            state.as_deref(),
+            &issuer,
+            settings,
+        ),
+        Authorization::Granted {
+            redirect_uri,
+            code,
+            state,
+        } => back_to_app(
+            &redirect_uri,
+            &[("code", code.expose())],
+            state.as_deref(),
+            &issuer,
+            settings,
+        ),
+        Authorization::SignIn {
+            end_session,
+            client: _,
+        } => {
+            // Come back here after signing in, without asking for a fresh sign-in again.
+            let again: Vec<(String, String)> = params
+                .into_iter()
+                .filter(|(name, value)| !(name == "prompt" && value.split(' ').any(|p| p == "login")))
+                .collect();
+            let mut response = see_other(Route::SIGN_IN.path());
+            if end_session {
+                if let Some(session) = context.session.as_ref() {
+                    if let Err(error) = portal.sign_out(session).await {
+                        return crate::errors::route_error(error);
+                    }
+                }
+                append_cookie(&mut response, &clear_session_cookie(settings));
+            }
+            append_cookie(&mut response, &return_cookie(&again, settings));
+            response
+        }
+        Authorization::Journey { client: _ } => {
+            // The portal page sends the browser back here once the journey is done.
+            let mut response = see_other(Route::PORTAL.path());
+            append_cookie(&mut response, &return_cookie(&params, settings));
+            response
+        }
+    }
+}
+
+fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+fn append_cookie(response: &mut Response, cookie: &str) {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// The app's redirect URI with `params`, `state` and `iss` (RFC 9207) added to its query.
+fn back_to_app(
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    state: Option<&str>,
+    issuer: &str,
+    _settings: &Settings,
+) -> Response {
+    let Ok(mut url) = url::Url::parse(redirect_uri) else {
+        return untrusted_page("This app's address cannot be read.");
+    };
+    {
+        let mut query = url.query_pairs_mut();
+        for (name, value) in params {
+            query.append_pair(name, value);
+        }
+        if let Some(state) = state {
+            query.append_pair("state", state);
+        }
+        query.append_pair("iss", issuer);
+    }
+    let mut response = see_other(url.as_str());
+    // The code must not leak through the Referer of the app's page.
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// The cookie that brings the browser back to the authorization request.
+fn return_cookie(params: &[(String, String)], settings: &Settings) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let (value, max_age) = if query.len() <= MAX_RETURN_QUERY {
+        (query, RETURN_COOKIE_SECS)
+    } else {
+        (String::new(), 0)
+    };
+    cookie::Cookie::build((RETURN_COOKIE, value))
+        .http_only(true)
+        .secure(settings.secure_cookies)
+        .same_site(cookie::SameSite::Lax)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build()
+        .to_string()
+}
+
+/// The `Set-Cookie` that forgets a pending authorization request.
+pub fn clear_return_cookie(settings: &Settings) -> String {
+    cookie::Cookie::build((RETURN_COOKIE, ""))
+        .http_only(true)
+        .secure(settings.secure_cookies)
+        .same_site(cookie::SameSite::Lax)
+        .path("/")
+        .max_age(cookie::time::Duration::ZERO)
+        .build()
+        .to_string()
+}
+
+/// The pending authorization request's query, from the return cookie, if any.
+pub fn pending_authorization(headers: &HeaderMap) -> Option<String> {
+    app::ssr::context::cookie_value(headers, RETURN_COOKIE).filter(|q| !q.is_empty())
+}
+
+/// The client id of a pending authorization request.
+pub fn pending_client_id(query: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "client_id")
+        .map(|(_, value)| value.into_owned())
+}
+
+/// A page for a request that cannot be sent back to its app.
+fn untrusted_page(message: &str) -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in request refused</title></head>\
+         <body><main><h1>Sign-in request refused</h1><p>{}</p><p><a href=\"/\">Go to the portal</a></p></main></body></html>",
+        html_escape(message)
+    );
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `POST /oidc/token`.
+pub async fn token(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Extension(context): Extension<RequestContext>,
+    body: axum::body::Bytes,
+) -> Response {
+    let portal = &provider.portal;
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let get = |name: &str| {
+        let mut values = form.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone());
+        match (values.next(), values.next()) {
+            (Some(value), None) => Ok(Some(value)),
+            (None, _) => Ok(None),
+            (Some(_), Some(_)) => Err(()),
+        }
+    };
+    let basic = basic_credentials(&headers);
+    let fields = (|| -> Result<TokenRequest, ()> {
+        let (client_id, client_secret) = match basic {
+            Some(Ok((id, secret))) => {
+                if get("client_secret")?.is_some() {
+                    return Err(());
+                }
+                (Some(id), Some(Secret::new(secret)))
+            }
+            Some(Err(())) => return Err(()),
+            None => (
+                get("client_id")?,
+                get("client_secret")?.map(Secret::new),
+            ),
+        };
+        Ok(TokenRequest {
+            grant_type: get("grant_type")?,
+            code: get("code")?.map(Secret::new),
+            redirect_uri: get("redirect_uri")?,
+            client_id,
+            client_secret,
+            code_verifier: get("code_verifier")?.map(Secret::new),
+        })
+    })();
+    let Ok(request) = fields else {
+        return token_error(TokenError::InvalidRequest(
+            "a parameter is repeated or the credentials are malformed",
+        ));
+    };
+    let issuer = issuer(portal, &headers);
+    let issued = match portal.redeem(request, context.client.as_deref()).await {
+        Ok(issued) => issued,
+        Err(error) => return token_error(error),
+    };
+    match sign_tokens(&provider, &issuer, issued).await {
+        Ok(body) => json_response(StatusCode::OK, body, None),
+        Err(error) => {
+            tracing::error!(%error, "an id token could not be signed");
+            token_error(TokenError::Unavailable)
+        }
+    }
+}
+
+async fn sign_tokens(
+    provider: &Provider,
+    issuer: &str,
+    issued: IssuedTokens,
+) -> Result<Vec<u8>, String> {
+    use openidconnect::{
+        AccessToken, Audience, EndUserEmail, EndUserName, EndUserUsername, IdTokenClaims,
+        IdTokenFields, IssuerUrl, LocalizedClaim, Nonce, Scope, StandardClaims,
+        SubjectIdentifier,
+    };
+    let key = provider.signing_key().await?;
+    let at = |secs: i64| {
+        chrono::DateTime::<chrono::Utc>::from_timestamp(secs, 0).ok_or("time out of range")
+    };
+    let identity = &issued.identity;
+    let standard = StandardClaims::new(SubjectIdentifier::new(identity.subject.clone()))
+        .set_preferred_username(Some(EndUserUsername::new(identity.login_id.clone())))
+        .set_email(Some(EndUserEmail::new(identity.login_id.clone())))
+        .set_name(Some(LocalizedClaim::from(EndUserName::new(
+            identity.name.clone(),
+        ))));
+    let claims = IdTokenClaims::new(
+        IssuerUrl::new(issuer.to_string()).map_err(|e| e.to_string())?,
+        vec![Audience::new(issued.client_id.clone())],
+        at(issued.issued_at + issued.expires_in)?,
+        at(issued.issued_at)?,
+        standard,
+        school_claims(identity),
+    )
+    .set_auth_time(Some(at(issued.auth_time)?))
+    .set_nonce(issued.nonce.clone().map(Nonce::new));
+    let access_token = AccessToken::new(issued.access_token.expose().to_string());
+    let id_token = IdToken::new(
+        claims,
+        key.as_ref(),
+        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        Some(&access_token),
+        None,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut response = TokenResponse::new(
+        access_token,
+        openidconnect::core::CoreTokenType::Bearer,
+        IdTokenFields::new(Some(id_token), openidconnect::EmptyExtraTokenFields {}),
+    );
+    response.set_expires_in(Some(&std::time::Duration::from_secs(
+        u64::try_from(issued.expires_in).unwrap_or(0),
+    )));
+    response.set_scopes(Some(
+        issued
+            .scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(|s| Scope::new(s.to_string()))
+            .collect(),
+    ));
+    serde_json::to_vec(&response).map_err(|e| e.to_string())
+}
+
+fn school_claims(identity: &Identity) -> SchoolClaims {
+    match &identity.school {
+        Some(school) => SchoolClaims {
+            role: Some(school.role.as_str().to_string()),
+            school: school.school.clone(),
+            class: school.class.clone(),
+        },
+        None => SchoolClaims::default(),
+    }
+}
+
+/// `Authorization: Basic` credentials (RFC 6749 2.3.1: each part form-urlencoded).
+fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+        return Some(Err(()));
+    };
+    let unescape = |text: &str| {
+        url::form_urlencoded::parse(format!("x={text}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Some(Ok((unescape(id), unescape(secret))))
+}
+
+fn token_error(error: TokenError) -> Response {
+    let status = match error {
+        TokenError::InvalidClient => StatusCode::UNAUTHORIZED,
+        TokenError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let body = serde_json::json!({
+        "error": error.error(),
+        "error_description": error.description(),
+    });
+    let mut response = json_response(status, body.to_string().into_bytes(), None);
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"portal\""),
+        );
+    }
+    response
+}
+
+/// `GET` or `POST /oidc/userinfo` with `Authorization: Bearer`.
+pub async fn userinfo(State(provider): State<Arc<Provider>>, headers: HeaderMap) -> Response {
+    use openidconnect::{
+        EndUserEmail, EndUserName, EndUserUsername, LocalizedClaim, StandardClaims,
+        SubjectIdentifier, UserInfoClaims,
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let identity = match token {
+        Some(token) => match provider.portal.userinfo(token).await {
+            Ok(identity) => identity,
+            Err(error) => return crate::errors::route_error(error),
+        },
+        None => None,
+    };
+    let Some(identity) = identity else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(
+                    "Bearer error=\"invalid_token\", error_description=\"unknown, expired or revoked access token\"",
+                ),
+            )],
+        )
+            .into_response();
+    };
+    let claims: UserInfoClaims<SchoolClaims, CoreGenderClaim> = UserInfoClaims::new(
+        StandardClaims::new(SubjectIdentifier::new(identity.subject.clone()))
+            .set_preferred_username(Some(EndUserUsername::new(identity.login_id.clone())))
+            .set_email(Some(EndUserEmail::new(identity.login_id.clone())))
+            .set_name(Some(LocalizedClaim::from(EndUserName::new(
+                identity.name.clone(),
+            )))),
+        school_claims(&identity),
+    );
+    match serde_json::to_vec(&claims) {
+        Ok(body) => json_response(StatusCode::OK, body, None),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `GET /oidc/logout` (RP-initiated logout): ends the portal session, then goes to the
+/// app's `post_logout_redirect_uri` if it is one of that app's registered addresses
+/// (same origin as a redirect URI), else to the sign-in page. A GET that signs out
+/// could be forged by another site (logout CSRF): it signs out only with the portal's
+/// own confirmation, a same-origin POST from the page this shows.
+pub async fn end_session_page(
+    State(provider): State<Arc<Provider>>,
+    uri: axum::http::Uri,
+    Extension(context): Extension<RequestContext>,
+) -> Response {
+    let query = uri.query().unwrap_or("");
+    if context.session.is_none() {
+        // Nothing to end: straight on.
+        let target = logout_target(&provider.portal, query).await;
+        return see_other(&target);
+    }
+    let hidden = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| {
+            matches!(
+                name.as_ref(),
+                "post_logout_redirect_uri" | "state" | "client_id" | "id_token_hint"
+            )
+        })
+        .map(|(name, value)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                html_escape(&name),
+                html_escape(&value)
+            )
+        })
+        .collect::<String>();
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Sign out</title><link rel=\"stylesheet\" href=\"/pkg/school-portal.css\"></head>\
+         <body><main id=\"main\" class=\"card card--narrow\"><h1>Sign out of the portal?</h1>\
+         <p>An app asked to sign you out of the portal and every app you opened from it.</p>\
+         <form method=\"post\" action=\"{}\">{hidden}<div class=\"actions\">\
+         <button type=\"submit\" class=\"button\">Sign Out</button></div></form>\
+         <p><a href=\"/\">Stay signed in</a></p></main></body></html>",
+        Endpoint::EndSession.path()
+    );
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// `POST /oidc/logout`: the confirmation (same origin only: the CSRF guard).
+pub async fn end_session(
+    State(provider): State<Arc<Provider>>,
+    Extension(context): Extension<RequestContext>,
+    body: axum::body::Bytes,
+) -> Response {
+    let portal = &provider.portal;
+    if let Some(session) = context.session.as_ref() {
+        if let Err(error) = portal.sign_out(session).await {
+            return crate::errors::route_error(error);
+        }
+    }
+    let query = String::from_utf8_lossy(&body).into_owned();
+    let target = logout_target(portal, &query).await;
+    let mut response = see_other(&target);
+    append_cookie(&mut response, &clear_session_cookie(portal.settings()));
+    append_cookie(&mut response, &clear_return_cookie(portal.settings()));
+    response
+}
+
+/// Where to go after signing out: the app's own address when it is registered.
+async fn logout_target(portal: &Portal, query: &str) -> String {
+    let params: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+    let fallback = Route::SIGN_IN.path().to_string();
+    let Some(target) = params.get("post_logout_redirect_uri") else {
+        return fallback;
+    };
+    let Ok(target_url) = url::Url::parse(target) else {
+        return fallback;
+    };
+    let Ok(clients) = portal.registered_clients().await else {
+        return fallback;
+    };
+    let wanted = params.get("client_id");
+    let registered = clients
+        .iter()
+        .filter(|c| wanted.is_none_or(|id| *id == c.client_id))
+        .flat_map(|c| c.redirect_uris.iter())
+        .filter_map(|uri| url::Url::parse(uri).ok())
+        .any(|uri| uri.origin() == target_url.origin());
+    if !registered {
+        return fallback;
+    }
+    let mut url = target_url;
+    if let Some(state) = params.get("state") {
+        url.query_pairs_mut().append_pair("state", state);
+    }
+    url.to_string()
 }
 
 #[cfg(test)]

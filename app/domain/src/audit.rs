@@ -57,11 +57,17 @@ pub enum AuditKind {
     ClientRemoved,
     /// A new id-token signing key: the first start's, or a rotation's.
     SigningKeyCreated,
+    /// An app got an authorization code for the account (detail: the client id).
+    SignOnCodeIssued,
+    /// An app redeemed a code for an id token and an access token.
+    SignOnTokenIssued,
+    /// A single sign-on request refused (detail: the client id and why).
+    SignOnRefused,
 }
 
 impl AuditKind {
     /// Every kind, for tests and for the metrics' documentation.
-    pub const ALL: [AuditKind; 26] = [
+    pub const ALL: [AuditKind; 29] = [
         AuditKind::SignIn,
         AuditKind::SignInFailed,
         AuditKind::SignInRefused,
@@ -88,6 +94,9 @@ impl AuditKind {
         AuditKind::ClientRegistered,
         AuditKind::ClientRemoved,
         AuditKind::SigningKeyCreated,
+        AuditKind::SignOnCodeIssued,
+        AuditKind::SignOnTokenIssued,
+        AuditKind::SignOnRefused,
     ];
 
     /// The name stored and counted.
@@ -119,6 +128,9 @@ impl AuditKind {
             AuditKind::ClientRegistered => "client_registered",
             AuditKind::ClientRemoved => "client_removed",
             AuditKind::SigningKeyCreated => "signing_key_created",
+            AuditKind::SignOnCodeIssued => "sign_on_code_issued",
+            AuditKind::SignOnTokenIssued => "sign_on_token_issued",
+            AuditKind::SignOnRefused => "sign_on_refused",
         }
     }
 

@@ -92,6 +92,20 @@ pub enum Endpoint {
     LettersCsv,
     /// Single sign-on: the keys that verify the portal's id tokens (JWKS, RFC 7517).
     Jwks,
+    /// Single sign-on: the provider's metadata (OpenID Connect Discovery 1.0).
+    Discovery,
+    /// Single sign-on: where an app sends the browser for a code.
+    Authorize,
+    /// Single sign-on: where an app redeems a code (server to server).
+    Token,
+    /// Single sign-on: the account's claims, for an access token.
+    UserInfo,
+    /// Single sign-on: an app signs the person out of the portal (RP-initiated logout).
+    EndSession,
+    /// Practice mode's built-in demo app ("Student Learning Space").
+    DemoApp,
+    /// Where the demo app receives its code.
+    DemoAppCallback,
 }
 
 impl Endpoint {
@@ -102,6 +116,13 @@ impl Endpoint {
             Endpoint::StaffUpload => "/staff/upload",
             Endpoint::LettersCsv => "/staff/letters.csv",
             Endpoint::Jwks => "/oidc/jwks",
+            Endpoint::Discovery => "/.well-known/openid-configuration",
+            Endpoint::Authorize => "/oidc/authorize",
+            Endpoint::Token => "/oidc/token",
+            Endpoint::UserInfo => "/oidc/userinfo",
+            Endpoint::EndSession => "/oidc/logout",
+            Endpoint::DemoApp => "/demo-app/",
+            Endpoint::DemoAppCallback => "/demo-app/callback",
         }
     }
 

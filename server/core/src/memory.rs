@@ -26,7 +26,8 @@ use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
 use crate::ports::{
-    Account, AccountId, Accounts, Audit, AuditEvent, ChallengeRecord, ClientRecord, Clock,
+    AccessTokenRecord, Account, AccountId, Accounts, Audit, AuditEvent, ChallengeRecord,
+    ClientRecord, Clock, CodeRecord,
     FailureOutcome, Federation, HashError, HashUpgrade, Lockout, LockoutPolicy, NewAccount,
     PasswordReplacement, Purged, RequestSession, ResetClaim, ResetLimit, Resets, Retention,
     SecretHasher, SeenAt, SessionRecord, Sessions, SigningKeyRecord, StaffRecords, StoreError,
@@ -69,6 +70,12 @@ struct State {
     clients: Vec<ClientRecord>,
     /// `oidc_signing_keys`.
     signing_keys: Vec<SigningKeyRecord>,
+    /// `oidc_subjects`: the `sub` of each account that signed in to an app.
+    subjects: HashMap<AccountId, String>,
+    /// `oidc_codes`, by their hash.
+    codes: BTreeMap<Vec<u8>, CodeRecord>,
+    /// `oidc_access_tokens`, by their hash.
+    access_tokens: BTreeMap<Vec<u8>, AccessTokenRecord>,
     /// The last id given per table (ids start at 1 and are never reused).
     sequences: Sequences,
 }
@@ -1226,6 +1233,10 @@ impl Upkeep for MemoryStore {
                 });
                 (before - s.signing_keys.len()) as u64
             },
+            codes: purge_map(&mut s.codes, |c| c.expires_at <= r.grants_expired_before),
+            access_tokens: purge_map(&mut s.access_tokens, |t| {
+                t.expires_at <= r.grants_expired_before
+            }),
         })
     }
 }
@@ -1309,6 +1320,69 @@ impl Federation for MemoryStore {
             ))
         });
         Ok(keys)
+    }
+
+    async fn subject(&self, account: AccountId, candidate: &str) -> Result<String, StoreError> {
+        let mut s = self.state()?;
+        if !s.accounts.contains_key(&account) {
+            return Err(StoreError::Other("no such account".into()));
+        }
+        // `subject` is UNIQUE as well.
+        if !s.subjects.contains_key(&account) && s.subjects.values().any(|v| v == candidate) {
+            return Err(StoreError::Conflict);
+        }
+        Ok(s.subjects
+            .entry(account)
+            .or_insert_with(|| candidate.to_string())
+            .clone())
+    }
+
+    async fn add_code(&self, code: &CodeRecord) -> Result<(), StoreError> {
+        let mut s = self.state()?;
+        if s.codes.contains_key(&code.code_hash) {
+            return Err(StoreError::Conflict);
+        }
+        s.codes.insert(code.code_hash.clone(), code.clone());
+        Ok(())
+    }
+
+    async fn code(&self, code_hash: &[u8]) -> Result<Option<CodeRecord>, StoreError> {
+        Ok(self.state()?.codes.get(code_hash).cloned())
+    }
+
+    async fn redeem_code(
+        &self,
+        code_hash: &[u8],
+        now: Timestamp,
+        token: &AccessTokenRecord,
+    ) -> Result<bool, StoreError> {
+        let mut s = self.state()?;
+        let first = match s.codes.get_mut(code_hash) {
+            Some(code) if code.redeemed_at.is_none() => {
+                code.redeemed_at = Some(now);
+                true
+            }
+            _ => false,
+        };
+        if first {
+            s.access_tokens.insert(
+                token.token_hash.clone(),
+                AccessTokenRecord {
+                    code_hash: code_hash.to_vec(),
+                    ..token.clone()
+                },
+            );
+        } else {
+            s.access_tokens.retain(|_, t| t.code_hash != code_hash);
+        }
+        Ok(first)
+    }
+
+    async fn access_token(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<AccessTokenRecord>, StoreError> {
+        Ok(self.state()?.access_tokens.get(token_hash).cloned())
     }
 }
 

@@ -568,6 +568,57 @@ pub trait Federation: Send + Sync + 'static {
         &self,
         retired_after: Timestamp,
     ) -> Result<Vec<SigningKeyRecord>, StoreError>;
+    /// The account's `sub`: the one stored, else `candidate`, stored now (two racing
+    /// first sign-ins store one and both get it).
+    async fn subject(&self, account: AccountId, candidate: &str) -> Result<String, StoreError>;
+    async fn add_code(&self, code: &CodeRecord) -> Result<(), StoreError>;
+    async fn code(&self, code_hash: &[u8]) -> Result<Option<CodeRecord>, StoreError>;
+    /// Redeems a code once, atomically with storing the access token issued for it:
+    /// `true` if this call redeemed it and stored `token`. `false` if it had been
+    /// redeemed before: then the tokens that redemption issued are revoked (deleted),
+    /// in the same transaction, and `token` is not stored.
+    async fn redeem_code(
+        &self,
+        code_hash: &[u8],
+        now: Timestamp,
+        token: &AccessTokenRecord,
+    ) -> Result<bool, StoreError>;
+    async fn access_token(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<AccessTokenRecord>, StoreError>;
+}
+
+/// An authorization code as stored (its SHA-256, never the code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    pub code_hash: Vec<u8>,
+    pub client_id: String,
+    pub account_id: AccountId,
+    pub redirect_uri: String,
+    /// The PKCE S256 challenge, if the app sent one.
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    /// The scopes granted, space-separated.
+    pub scope: String,
+    /// When the account last typed its password in the session that got the code.
+    pub auth_time: Timestamp,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// When it was redeemed; a code is redeemed once.
+    pub redeemed_at: Option<Timestamp>,
+}
+
+/// An access token as stored (its SHA-256), good for userinfo until it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessTokenRecord {
+    pub token_hash: Vec<u8>,
+    /// The code it was issued for: a replayed code revokes it.
+    pub code_hash: Vec<u8>,
+    pub client_id: String,
+    pub account_id: AccountId,
+    pub scope: String,
+    pub expires_at: Timestamp,
 }
 
 /// An app registered for single sign-on, as stored.
@@ -584,6 +635,8 @@ pub struct ClientRecord {
     pub roles: Vec<Role>,
     /// The portal's tile for the app, if it has one.
     pub tile: Option<ClientTile>,
+    /// The app's own page that signs in through the portal: where its tile leads.
+    pub launch_uri: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -653,6 +706,8 @@ pub struct Retention {
     pub audit_before: Timestamp,
     /// Signing keys retired at or before this: no token they signed is still valid.
     pub signing_keys_retired_before: Timestamp,
+    /// Authorization codes and access tokens that expired at or before this.
+    pub grants_expired_before: Timestamp,
 }
 
 /// How many rows one retention run removed, per table.
@@ -666,10 +721,12 @@ pub struct Purged {
     pub unknown_sign_ins: u64,
     pub audit_events: u64,
     pub signing_keys: u64,
+    pub codes: u64,
+    pub access_tokens: u64,
 }
 
 impl Purged {
-    pub fn tables(&self) -> [(&'static str, u64); 8] {
+    pub fn tables(&self) -> [(&'static str, u64); 10] {
         [
             ("sessions", self.sessions),
             ("reset_challenges", self.challenges),
@@ -679,6 +736,8 @@ impl Purged {
             ("unknown_sign_ins", self.unknown_sign_ins),
             ("audit_events", self.audit_events),
             ("oidc_signing_keys", self.signing_keys),
+            ("oidc_codes", self.codes),
+            ("oidc_access_tokens", self.access_tokens),
         ]
     }
 }

@@ -789,6 +789,7 @@ mod federation {
                 title: "Student Learning Space".into(),
                 description: None,
             }),
+            launch_uri: Some("https://sls.school.example/".into()),
         }
     }
 
@@ -918,5 +919,308 @@ mod federation {
             .ensure_signing_key("RS256", || panic!("the rotated key is active"))
             .await
             .expect("start after rotation"));
+    }
+}
+
+// ---- single sign-on: the authorization code flow --------------------------------------
+
+mod sign_on {
+    use super::*;
+    use portal_core::service::authorization::{
+        Authorization, AuthorizationRequest, TokenError, TokenRequest, UntrustedRequest, CODE_SECS,
+    };
+    use portal_core::service::federation::NewClient;
+
+    const CALLBACK: &str = "https://sls.school.example/callback";
+    /// RFC 7636 Appendix B's verifier and its S256 challenge.
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    /// Registers an app for students; its id and (confidential) secret.
+    async fn register(w: &World, public: bool) -> (String, Option<Secret>) {
+        let registered = w
+            .portal
+            .register_client(
+                NewClient {
+                    name: "Student Learning Space".into(),
+                    redirect_uris: vec![CALLBACK.into()],
+                    public,
+                    roles: vec![Role::Student],
+                    tile: None,
+                    launch_uri: None,
+                },
+                "test",
+            )
+            .await
+            .unwrap();
+        (registered.client_id, registered.secret)
+    }
+
+    fn request(client_id: &str) -> AuthorizationRequest {
+        AuthorizationRequest {
+            client_id: Some(client_id.into()),
+            redirect_uri: Some(CALLBACK.into()),
+            response_type: Some("code".into()),
+            scope: Some("openid school".into()),
+            state: Some("st-1".into()),
+            nonce: Some("n-1".into()),
+            code_challenge: Some(CHALLENGE.into()),
+            code_challenge_method: Some("S256".into()),
+            ..AuthorizationRequest::default()
+        }
+    }
+
+    fn token_request(client_id: &str, secret: Option<&Secret>, code: &Secret) -> TokenRequest {
+        TokenRequest {
+            grant_type: Some("authorization_code".into()),
+            code: Some(Secret::new(code.expose())),
+            redirect_uri: Some(CALLBACK.into()),
+            client_id: Some(client_id.into()),
+            client_secret: secret.map(|s| Secret::new(s.expose())),
+            code_verifier: Some(Secret::new(VERIFIER)),
+        }
+    }
+
+    async fn code_for(w: &World, session: &ActiveSession, req: &AuthorizationRequest) -> Secret {
+        match w.portal.authorize(req, Some(session), None).await.unwrap() {
+            Authorization::Granted { code, state, redirect_uri } => {
+                assert_eq!(state.as_deref(), Some("st-1"));
+                assert_eq!(redirect_uri, CALLBACK);
+                code
+            }
+            other => panic!("expected a code, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_signed_in_student_gets_a_code_once_and_tokens_that_read_userinfo() {
+        let w = World::new().await;
+        let (client, secret) = register(&w, false).await;
+        let token = w.onboard(ALLEN).await;
+        let session = w.live(&token).await;
+        let code = code_for(&w, &session, &request(&client)).await;
+        let issued = w
+            .portal
+            .redeem(token_request(&client, secret.as_ref(), &code), None)
+            .await
+            .unwrap();
+        assert_eq!(issued.nonce.as_deref(), Some("n-1"));
+        assert_eq!(issued.identity.login_id, ALLEN);
+        assert_eq!(issued.identity.name, "Allen Tan");
+        assert_ne!(issued.identity.subject, ALLEN, "sub must not be the login ID");
+        let school = issued.identity.school.clone().expect("school scope");
+        assert_eq!(school.class.as_deref(), Some("5B"));
+        assert_eq!(school.role, Role::Student);
+        let info = w
+            .portal
+            .userinfo(issued.access_token.expose())
+            .await
+            .unwrap()
+            .expect("userinfo");
+        assert_eq!(info, issued.identity);
+        // The same account gets the same subject from a second sign-on.
+        let again = code_for(&w, &w.live(&token).await, &request(&client)).await;
+        let second = w
+            .portal
+            .redeem(token_request(&client, secret.as_ref(), &again), None)
+            .await
+            .unwrap();
+        assert_eq!(second.identity.subject, issued.identity.subject);
+        // A replayed code is refused and revokes what its first redemption issued.
+        assert_eq!(
+            w.portal
+                .redeem(token_request(&client, secret.as_ref(), &code), None)
+                .await
+                .unwrap_err(),
+            TokenError::InvalidGrant("the code was used before")
+        );
+        assert_eq!(
+            w.portal.userinfo(issued.access_token.expose()).await.unwrap(),
+            None
+        );
+        // The access token expires with the id token.
+        w.clock.advance(portal_core::service::federation::TOKEN_SECS);
+        assert_eq!(
+            w.portal.userinfo(second.access_token.expose()).await.unwrap(),
+            None
+        );
+        let events = w.events(w.id(ALLEN).await).await;
+        assert!(events.contains(&"sign_on_code_issued".to_string()), "{events:?}");
+        assert!(events.contains(&"sign_on_token_issued".to_string()), "{events:?}");
+    }
+
+    #[tokio::test]
+    async fn every_wrong_redemption_is_refused() {
+        let w = World::new().await;
+        let (client, secret) = register(&w, false).await;
+        let (public, _) = register(&w, true).await;
+        let token = w.onboard(ALLEN).await;
+        let session = w.live(&token).await;
+        let code = code_for(&w, &session, &request(&client)).await;
+        let mut wrong_secret = token_request(&client, Some(&Secret::new("guess")), &code);
+        assert_eq!(w.portal.redeem(wrong_secret, None).await.unwrap_err(), TokenError::InvalidClient);
+        wrong_secret = token_request(&client, None, &code);
+        assert_eq!(w.portal.redeem(wrong_secret, None).await.unwrap_err(), TokenError::InvalidClient);
+        let unknown = token_request("no-such-client", None, &code);
+        assert_eq!(w.portal.redeem(unknown, None).await.unwrap_err(), TokenError::InvalidClient);
+        // Another client cannot redeem it (the public one has no secret to check).
+        let other = token_request(&public, None, &code);
+        assert!(matches!(w.portal.redeem(other, None).await.unwrap_err(), TokenError::InvalidGrant(_)));
+        let mut bad_verifier = token_request(&client, secret.as_ref(), &code);
+        bad_verifier.code_verifier = Some(Secret::new("x".repeat(43)));
+        assert!(matches!(w.portal.redeem(bad_verifier, None).await.unwrap_err(), TokenError::InvalidGrant(_)));
+        let mut other_uri = token_request(&client, secret.as_ref(), &code);
+        other_uri.redirect_uri = Some("https://sls.school.example/other".into());
+        assert!(matches!(w.portal.redeem(other_uri, None).await.unwrap_err(), TokenError::InvalidGrant(_)));
+        // None of those used the code up.
+        assert!(w.portal.redeem(token_request(&client, secret.as_ref(), &code), None).await.is_ok());
+
+        let late = code_for(&w, &w.live(&token).await, &request(&client)).await;
+        w.clock.advance(CODE_SECS);
+        let token = w.sign_in(ALLEN, NEW_PASSWORD).await.unwrap().0;
+        assert!(matches!(
+            w.portal.redeem(token_request(&client, secret.as_ref(), &late), None).await.unwrap_err(),
+            TokenError::InvalidGrant(_)
+        ));
+        let mut wrong_grant = token_request(&client, secret.as_ref(), &late);
+        wrong_grant.grant_type = Some("password".into());
+        assert_eq!(w.portal.redeem(wrong_grant, None).await.unwrap_err(), TokenError::UnsupportedGrantType);
+
+        // A code of a request without PKCE cannot be redeemed with a verifier (downgrade).
+        let mut no_pkce = request(&client);
+        no_pkce.code_challenge = None;
+        no_pkce.code_challenge_method = None;
+        let plain = code_for(&w, &w.live(&token).await, &no_pkce).await;
+        assert!(matches!(
+            w.portal.redeem(token_request(&client, secret.as_ref(), &plain), None).await.unwrap_err(),
+            TokenError::InvalidGrant(_)
+        ));
+        let refused = w.events(w.id(ALLEN).await).await;
+        assert!(!refused.is_empty());
+    }
+
+    fn refused(decision: &Authorization) -> &'static str {
+        match decision {
+            Authorization::Refused { refusal, .. } => refusal.error,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_an_app_cannot_be_trusted_with_stay_here_and_bad_ones_go_back_with_an_error() {
+        let w = World::new().await;
+        let (client, _) = register(&w, false).await;
+        let (public, _) = register(&w, true).await;
+        let token = w.onboard(ALLEN).await;
+        let session = w.live(&token).await;
+        let decide = |req: AuthorizationRequest| {
+            let session = session.clone();
+            let portal = &w.portal;
+            async move { portal.authorize(&req, Some(&session), None).await.unwrap() }
+        };
+        assert!(matches!(
+            decide(request("unknown")).await,
+            Authorization::Untrusted(UntrustedRequest::UnknownClient)
+        ));
+        let mut elsewhere = request(&client);
+        elsewhere.redirect_uri = Some("https://evil.example/callback".into());
+        assert!(matches!(
+            decide(elsewhere).await,
+            Authorization::Untrusted(UntrustedRequest::RedirectUri)
+        ));
+        let mut implicit = request(&client);
+        implicit.response_type = Some("id_token token".into());
+        assert_eq!(refused(&decide(implicit).await), "unsupported_response_type");
+        let mut no_openid = request(&client);
+        no_openid.scope = Some("profile".into());
+        assert_eq!(refused(&decide(no_openid).await), "invalid_scope");
+        let mut plain = request(&client);
+        plain.code_challenge_method = Some("plain".into());
+        assert_eq!(refused(&decide(plain).await), "invalid_request");
+        let mut public_without_pkce = request(&public);
+        public_without_pkce.code_challenge = None;
+        public_without_pkce.code_challenge_method = None;
+        assert_eq!(refused(&decide(public_without_pkce).await), "invalid_request");
+        let mut request_object = request(&client);
+        request_object.request_object = true;
+        assert_eq!(refused(&decide(request_object).await), "request_not_supported");
+        // prompt=login and an exceeded max_age send the person to sign in again.
+        let mut login = request(&client);
+        login.prompt = Some("login".into());
+        assert!(matches!(decide(login).await, Authorization::SignIn { end_session: true, .. }));
+        w.clock.advance(30);
+        let mut max_age = request(&client);
+        max_age.max_age = Some("10".into());
+        assert!(matches!(decide(max_age).await, Authorization::SignIn { end_session: true, .. }));
+        let mut max_age_none = request(&client);
+        max_age_none.max_age = Some("10".into());
+        max_age_none.prompt = Some("none".into());
+        assert_eq!(refused(&decide(max_age_none).await), "login_required");
+    }
+
+    #[tokio::test]
+    async fn the_journey_gates_the_app_and_a_locked_or_signed_out_account_gets_no_code() {
+        let w = World::new().await;
+        let (client, secret) = register(&w, false).await;
+        // Not signed in: sign in first (or, with prompt=none, login_required).
+        assert!(matches!(
+            w.portal.authorize(&request(&client), None, None).await.unwrap(),
+            Authorization::SignIn { end_session: false, .. }
+        ));
+        let mut silent = request(&client);
+        silent.prompt = Some("none".into());
+        assert_eq!(refused(&w.portal.authorize(&silent, None, None).await.unwrap()), "login_required");
+        // On the letter's password: the journey first.
+        let (token, _) = w.sign_in(ALLEN, TEMP).await.unwrap();
+        let session = w.live(&token).await;
+        assert!(matches!(
+            w.portal.authorize(&request(&client), Some(&session), None).await.unwrap(),
+            Authorization::Journey { .. }
+        ));
+        assert_eq!(
+            refused(&w.portal.authorize(&silent, Some(&session), None).await.unwrap()),
+            "interaction_required"
+        );
+        // Questions set, password not yet changed: still the journey.
+        w.set_questions(&token).await;
+        assert!(matches!(
+            w.portal.authorize(&request(&client), Some(&w.live(&token).await), None).await.unwrap(),
+            Authorization::Journey { .. }
+        ));
+        // A staff member's app refuses a student.
+        let staff_only = w
+            .portal
+            .register_client(
+                NewClient {
+                    name: "Staff room".into(),
+                    redirect_uris: vec![CALLBACK.into()],
+                    public: false,
+                    roles: vec![Role::Staff],
+                    tile: None,
+                    launch_uri: None,
+                },
+                "test",
+            )
+            .await
+            .unwrap();
+        let chloe = w.onboard(CHLOE).await;
+        assert_eq!(
+            refused(
+                &w.portal
+                    .authorize(&request(&staff_only.client_id), Some(&w.live(&chloe).await), None)
+                    .await
+                    .unwrap()
+            ),
+            "access_denied"
+        );
+        // A code issued before the account was locked cannot be redeemed after it.
+        let code = code_for(&w, &w.live(&chloe).await, &request(&client)).await;
+        for wrong in ["wrong-1", "wrong-2", "wrong-3", "wrong-4", "wrong-5"] {
+            assert!(w.sign_in(CHLOE, wrong).await.is_err());
+        }
+        assert_eq!(
+            w.portal.redeem(token_request(&client, secret.as_ref(), &code), None).await.unwrap_err(),
+            TokenError::InvalidGrant("the account cannot sign in now")
+        );
     }
 }

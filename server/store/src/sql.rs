@@ -316,6 +316,18 @@ macro_rules! shared_sql {
                 .await
                 .map_err(db_error)?
                 .rows_affected();
+        purged.codes = sqlx::query("DELETE FROM oidc_codes WHERE expires_at <= $1")
+            .bind(r.grants_expired_before)
+            .execute(pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        purged.access_tokens = sqlx::query("DELETE FROM oidc_access_tokens WHERE expires_at <= $1")
+            .bind(r.grants_expired_before)
+            .execute(pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
         Ok(purged)
     }};
 }
@@ -332,8 +344,9 @@ macro_rules! sql_store {
         use domain::provisioning::Role;
         use domain::secret::Secret;
         use portal_core::ports::{
-            Accounts, Audit, ClientRecord, ClientTile, Federation, Lockout, Resets, Sessions,
-            SigningKeyRecord, StaffRecords, Upkeep,
+            AccessTokenRecord, Accounts, Audit, ClientRecord, ClientTile, CodeRecord,
+            Federation, Lockout, Resets, Sessions, SigningKeyRecord,
+            StaffRecords, Upkeep,
             Account, AccountId, AuditEvent, ChallengeRecord, FailureOutcome, HashUpgrade,
             LockoutPolicy, NewAccount, PasswordReplacement, Purged, RequestSession, ResetClaim,
             ResetLimit, Retention, SeenAt, SessionRecord, StoreError, StoredAnswer,
@@ -1303,8 +1316,8 @@ macro_rules! sql_store {
                 let roles: Vec<&str> = client.roles.iter().map(|role| role.as_str()).collect();
                 sqlx::query(
                     "INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris, roles, \
-                     tile_title, tile_description, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     tile_title, tile_description, created_at, launch_uri) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(&client.client_id)
                 .bind(&client.name)
@@ -1314,6 +1327,7 @@ macro_rules! sql_store {
                 .bind(client.tile.as_ref().map(|tile| &tile.title))
                 .bind(client.tile.as_ref().and_then(|tile| tile.description.as_ref()))
                 .bind(client.created_at)
+                .bind(&client.launch_uri)
                 .execute(&self.pool)
                 .await
                 .map_err(db_error)?;
@@ -1424,11 +1438,152 @@ macro_rules! sql_store {
                     })
                     .collect()
             }
+
+            async fn subject(
+                &self,
+                account: AccountId,
+                candidate: &str,
+            ) -> Result<String, StoreError> {
+                sqlx::query(
+                    "INSERT INTO oidc_subjects (account_id, subject) VALUES ($1, $2) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(account)
+                .bind(candidate)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+                sqlx::query_scalar("SELECT subject FROM oidc_subjects WHERE account_id = $1")
+                    .bind(account)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(db_error)
+            }
+
+            async fn add_code(&self, code: &CodeRecord) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO oidc_codes (code_hash, client_id, account_id, redirect_uri, \
+                     code_challenge, nonce, scope, auth_time, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&code.code_hash)
+                .bind(&code.client_id)
+                .bind(code.account_id)
+                .bind(&code.redirect_uri)
+                .bind(&code.code_challenge)
+                .bind(&code.nonce)
+                .bind(&code.scope)
+                .bind(code.auth_time)
+                .bind(code.created_at)
+                .bind(code.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+                Ok(())
+            }
+
+            async fn code(&self, code_hash: &[u8]) -> Result<Option<CodeRecord>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT client_id, account_id, redirect_uri, code_challenge, nonce, scope, \
+                     auth_time, created_at, expires_at, redeemed_at \
+                     FROM oidc_codes WHERE code_hash = $1",
+                )
+                .bind(code_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+                row.map(|row| {
+                    Ok(CodeRecord {
+                        code_hash: code_hash.to_vec(),
+                        client_id: row.try_get("client_id").map_err(db_error)?,
+                        account_id: row.try_get("account_id").map_err(db_error)?,
+                        redirect_uri: row.try_get("redirect_uri").map_err(db_error)?,
+                        code_challenge: row.try_get("code_challenge").map_err(db_error)?,
+                        nonce: row.try_get("nonce").map_err(db_error)?,
+                        scope: row.try_get("scope").map_err(db_error)?,
+                        auth_time: row.try_get("auth_time").map_err(db_error)?,
+                        created_at: row.try_get("created_at").map_err(db_error)?,
+                        expires_at: row.try_get("expires_at").map_err(db_error)?,
+                        redeemed_at: row.try_get("redeemed_at").map_err(db_error)?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn redeem_code(
+                &self,
+                code_hash: &[u8],
+                now: Timestamp,
+                token: &AccessTokenRecord,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await.map_err(db_error)?;
+                // Of two redemptions at once, one sets `redeemed_at`; the other waits for
+                // its commit (the row is locked) and then revokes what it issued.
+                let first = sqlx::query(
+                    "UPDATE oidc_codes SET redeemed_at = $1 \
+                     WHERE code_hash = $2 AND redeemed_at IS NULL",
+                )
+                .bind(now)
+                .bind(code_hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected()
+                    == 1;
+                if first {
+                    sqlx::query(
+                        "INSERT INTO oidc_access_tokens (token_hash, code_hash, client_id, \
+                         account_id, scope, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&token.token_hash)
+                    .bind(code_hash)
+                    .bind(&token.client_id)
+                    .bind(token.account_id)
+                    .bind(&token.scope)
+                    .bind(token.expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                } else {
+                    sqlx::query("DELETE FROM oidc_access_tokens WHERE code_hash = $1")
+                        .bind(code_hash)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_error)?;
+                }
+                tx.commit().await.map_err(db_error)?;
+                Ok(first)
+            }
+
+            async fn access_token(
+                &self,
+                token_hash: &[u8],
+            ) -> Result<Option<AccessTokenRecord>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT code_hash, client_id, account_id, scope, expires_at \
+                     FROM oidc_access_tokens WHERE token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+                row.map(|row| {
+                    Ok(AccessTokenRecord {
+                        token_hash: token_hash.to_vec(),
+                        code_hash: row.try_get("code_hash").map_err(db_error)?,
+                        client_id: row.try_get("client_id").map_err(db_error)?,
+                        account_id: row.try_get("account_id").map_err(db_error)?,
+                        scope: row.try_get("scope").map_err(db_error)?,
+                        expires_at: row.try_get("expires_at").map_err(db_error)?,
+                    })
+                })
+                .transpose()
+            }
         }
 
         /// A client's columns, read by [`client_from_row`].
         const CLIENT_COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, roles, \
-             tile_title, tile_description, created_at";
+             tile_title, tile_description, created_at, launch_uri";
 
         fn client_from_row(row: &<$db as sqlx::Database>::Row) -> Result<ClientRecord, StoreError> {
             let redirect_uris: String = row.try_get("redirect_uris").map_err(db_error)?;
@@ -1454,6 +1609,7 @@ macro_rules! sql_store {
                     }),
                     None => None,
                 },
+                launch_uri: row.try_get("launch_uri").map_err(db_error)?,
                 created_at: row.try_get("created_at").map_err(db_error)?,
             })
         }

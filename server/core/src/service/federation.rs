@@ -37,6 +37,8 @@ pub struct NewClient {
     /// Who may sign in to it and sees its tile; at least one role.
     pub roles: Vec<Role>,
     pub tile: Option<ClientTile>,
+    /// The app's page that signs in through the portal: where its tile leads.
+    pub launch_uri: Option<String>,
 }
 
 /// A client just registered: its id, and a confidential client's secret — shown this
@@ -65,6 +67,10 @@ pub enum ClientProblem {
     NoRoles,
     #[error("the tile's title and description must be 1 to {MAX_CLIENT_TEXT_CHARS} characters, without control characters")]
     Tile,
+    #[error("the launch URI {uri:?} {why}")]
+    LaunchUri { uri: String, why: &'static str },
+    #[error("a tile needs --launch-uri: the app's page that signs in through the portal")]
+    TileWithoutLaunchUri,
     #[error("{0}")]
     Failed(AppError),
 }
@@ -101,6 +107,7 @@ impl Portal {
                 title: tile.title.trim().to_string(),
                 description: tile.description.map(|d| d.trim().to_string()),
             }),
+            launch_uri: new.launch_uri,
             created_at: self.now(),
         };
         self.store
@@ -275,6 +282,15 @@ pub fn check_new_client(new: &NewClient) -> Result<(), ClientProblem> {
         if !plain_text(&tile.title) || tile.description.as_deref().is_some_and(|d| !plain_text(d)) {
             return Err(ClientProblem::Tile);
         }
+        if new.launch_uri.is_none() {
+            return Err(ClientProblem::TileWithoutLaunchUri);
+        }
+    }
+    if let Some(uri) = &new.launch_uri {
+        check_redirect_uri(uri).map_err(|why| ClientProblem::LaunchUri {
+            uri: uri.clone(),
+            why,
+        })?;
     }
     Ok(())
 }
@@ -315,6 +331,7 @@ mod tests {
             public: false,
             roles: vec![Role::Student],
             tile: None,
+            launch_uri: None,
         }
     }
 
@@ -370,6 +387,22 @@ mod tests {
             description: Some("line\nbreak".into()),
         });
         assert_eq!(check_new_client(&bad_tile), Err(ClientProblem::Tile));
+        let mut tile_nowhere = client(&["https://a.example/cb"]);
+        tile_nowhere.tile = Some(ClientTile {
+            title: "E-Mail".into(),
+            description: None,
+        });
+        assert_eq!(
+            check_new_client(&tile_nowhere),
+            Err(ClientProblem::TileWithoutLaunchUri)
+        );
+        tile_nowhere.launch_uri = Some("http://mail.example/login".into());
+        assert!(matches!(
+            check_new_client(&tile_nowhere),
+            Err(ClientProblem::LaunchUri { .. })
+        ));
+        tile_nowhere.launch_uri = Some("https://mail.example/login".into());
+        assert_eq!(check_new_client(&tile_nowhere), Ok(()));
     }
 
     #[test]

@@ -18,6 +18,7 @@ use super::ports::{
     SecretHasher, SessionRecord, Store, StoreError, Timestamp,
 };
 
+pub mod authorization;
 pub mod federation;
 mod journey;
 mod operations;

@@ -30,6 +30,7 @@ impl Portal {
             signing_keys_retired_before: now
                 - super::federation::TOKEN_SECS
                 - super::federation::CLOCK_SKEW_SECS,
+            grants_expired_before: now,
         };
         let purged = self.store.purge(&retention).await.map_err(internal)?;
         for (table, rows) in purged.tables() {
