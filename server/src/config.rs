@@ -320,6 +320,16 @@ pub struct Config {
     #[arg(long, env = "PORTAL_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
 
+    /// Where the portal's "Student ICON E-Mail" tile leads: an https address, a path
+    /// on this portal, or empty for no tile. Default: the students' Google mail.
+    #[arg(long, env = "PORTAL_EMAIL_URL", value_parser = parse_tile_url)]
+    pub email_url: Option<String>,
+
+    /// Where the portal's "Student Learning Space – SLS" tile leads (as --email-url).
+    /// Default: SLS; with --demo, the built-in demo app that signs in through the portal.
+    #[arg(long, env = "PORTAL_LEARNING_SPACE_URL", value_parser = parse_tile_url)]
+    pub learning_space_url: Option<String>,
+
     /// Audit events older than this many days are deleted.
     #[arg(long, env = "PORTAL_AUDIT_RETENTION_DAYS", default_value_t = 400,
           value_parser = clap::value_parser!(i64).range(1..=36_500))]
@@ -401,6 +411,17 @@ impl Config {
             metrics_token: self.metrics_token.clone(),
             public_url: self.public_url.clone(),
             practice: self.practice,
+            email_url: self
+                .email_url
+                .clone()
+                .unwrap_or_else(|| portal_core::service::DEFAULT_EMAIL_URL.to_string()),
+            learning_space_url: self.learning_space_url.clone().unwrap_or_else(|| {
+                if self.practice {
+                    domain::route::Endpoint::DemoApp.path().to_string()
+                } else {
+                    portal_core::service::DEFAULT_LEARNING_SPACE_URL.to_string()
+                }
+            }),
             ..Settings::default()
         }
     }
@@ -410,6 +431,22 @@ impl Config {
 /// checked by [`Config::check_secrets`] with a message that does not repeat it.
 fn parse_token(value: &str) -> Result<domain::secret::Secret, String> {
     Ok(domain::secret::Secret::new(value))
+}
+
+/// A tile's address: `https://…` (or `http://` for a test machine), a path on this
+/// portal (`/…`), or empty (no tile).
+fn parse_tile_url(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let local = value.starts_with('/') && !value.starts_with("//");
+    let absolute = url::Url::parse(value)
+        .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some());
+    if value.is_empty()
+        || (local || absolute) && !value.chars().any(|c| c.is_control() || c == '\\')
+    {
+        Ok(value.to_string())
+    } else {
+        Err(format!("{value:?} is not a tile address: give https://…, a path like /apps/, or \"\" for no tile"))
+    }
 }
 
 /// `http(s)://host[:port][/]`, normalised to end in `/`: no path, query or user info.

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use app::ssr::context::{clear_session_cookie, RequestContext};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::Extension;
-use domain::route::{Endpoint, Route};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use base64::Engine as _;
+use domain::route::{Endpoint, Route};
 use domain::secret::Secret;
 use openidconnect::core::{
     CoreGenderClaim, CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm,
@@ -115,7 +115,6 @@ pub async fn jwks_endpoint(State(provider): State<Arc<Provider>>) -> Response {
         }
     }
 }
-
 
 // ---- the provider's endpoints -----------------------------------------------------------
 
@@ -431,7 +430,9 @@ pub async fn authorize(
             // Come back here after signing in, without asking for a fresh sign-in again.
             let again: Vec<(String, String)> = params
                 .into_iter()
-                .filter(|(name, value)| !(name == "prompt" && value.split(' ').any(|p| p == "login")))
+                .filter(|(name, value)| {
+                    !(name == "prompt" && value.split(' ').any(|p| p == "login"))
+                })
                 .collect();
             let mut response = see_other(Route::SIGN_IN.path());
             if end_session {
@@ -573,7 +574,10 @@ pub async fn token(
     let portal = &provider.portal;
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let get = |name: &str| {
-        let mut values = form.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone());
+        let mut values = form
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone());
         match (values.next(), values.next()) {
             (Some(value), None) => Ok(Some(value)),
             (None, _) => Ok(None),
@@ -590,10 +594,7 @@ pub async fn token(
                 (Some(id), Some(Secret::new(secret)))
             }
             Some(Err(())) => return Err(()),
-            None => (
-                get("client_id")?,
-                get("client_secret")?.map(Secret::new),
-            ),
+            None => (get("client_id")?, get("client_secret")?.map(Secret::new)),
         };
         Ok(TokenRequest {
             grant_type: get("grant_type")?,
@@ -630,8 +631,7 @@ async fn sign_tokens(
 ) -> Result<Vec<u8>, String> {
     use openidconnect::{
         AccessToken, Audience, EndUserEmail, EndUserName, EndUserUsername, IdTokenClaims,
-        IdTokenFields, IssuerUrl, LocalizedClaim, Nonce, Scope, StandardClaims,
-        SubjectIdentifier,
+        IdTokenFields, IssuerUrl, LocalizedClaim, Nonce, Scope, StandardClaims, SubjectIdentifier,
     };
     let key = provider.signing_key().await?;
     let at = |secs: i64| {

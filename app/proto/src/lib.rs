@@ -8,4 +8,4 @@ pub mod staff;
 pub mod view;
 
 pub use error::{AppError, InputProblem};
-pub use view::{JourneyView, ResetView};
+pub use view::{AppTile, JourneyView, ResetView, TileKind};

@@ -19,6 +19,30 @@ pub struct JourneyView {
     pub reauth_needed: bool,
     /// As stored with the account: staff see the staff tools' tile.
     pub role: Role,
+    /// The portal page's tiles, in order: the seed's (where configuration points them)
+    /// and the registered apps' for this role.
+    pub tiles: Vec<AppTile>,
+}
+
+/// A tile on the portal page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppTile {
+    pub kind: TileKind,
+    pub href: String,
+}
+
+/// Which tile: the seed's have their texts in every language; a registered app's are
+/// as registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TileKind {
+    Email,
+    SelfService,
+    StaffTools,
+    LearningSpace,
+    App {
+        title: String,
+        description: Option<String>,
+    },
 }
 
 /// Where this browser's forgot-password attempt stands.

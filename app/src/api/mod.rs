@@ -9,7 +9,7 @@ pub mod staff;
 pub use proto::error;
 /// What the staff pages show (the crate `app/proto`).
 pub use proto::staff as staff_types;
-pub use proto::view::{JourneyView, ResetView};
+pub use proto::view::{AppTile, JourneyView, ResetView, TileKind};
 
 use leptos::prelude::*;
 
@@ -128,15 +128,72 @@ pub async fn sign_in(username: String, password: Secret) -> Result<(), AppError>
 pub async fn journey() -> Result<JourneyView, AppError> {
     let portal = server::portal()?;
     let session = server::session()?;
+    let state = session.journey();
+    // The tiles are read only for the portal page (the journey's last step).
+    let tiles = if crate::domain::journey::redirect_for(state, crate::domain::journey::Step::Portal)
+        .is_none()
+    {
+        portal_tiles(&portal, session.account.role).await?
+    } else {
+        Vec::new()
+    };
     Ok(JourneyView {
-        state: session.journey(),
+        state,
         owner: session.owner(),
         policy: portal.settings().policy,
         idle_timeout_secs: portal.settings().idle_timeout_secs,
         pending: session.pending(),
         reauth_needed: portal.require_recent_sign_in(&session).is_err(),
         role: session.account.role,
+        tiles,
     })
+}
+
+/// The portal page's tiles for `role`: the seed's, then the registered apps'.
+#[cfg(feature = "ssr")]
+async fn portal_tiles(
+    portal: &portal_core::service::Portal,
+    role: crate::domain::provisioning::Role,
+) -> Result<Vec<proto::AppTile>, AppError> {
+    use crate::domain::journey::Step;
+    use crate::domain::route::Route;
+    use proto::{AppTile, TileKind};
+    let settings = portal.settings();
+    let mut tiles = Vec::new();
+    if !settings.email_url.is_empty() {
+        tiles.push(AppTile {
+            kind: TileKind::Email,
+            href: settings.email_url.clone(),
+        });
+    }
+    tiles.push(AppTile {
+        kind: TileKind::SelfService,
+        href: Route::Step(Step::SsprHome).path().to_string(),
+    });
+    if role != crate::domain::provisioning::Role::Student {
+        tiles.push(AppTile {
+            kind: TileKind::StaffTools,
+            href: Route::Staff.path().to_string(),
+        });
+    }
+    if !settings.learning_space_url.is_empty() {
+        tiles.push(AppTile {
+            kind: TileKind::LearningSpace,
+            href: settings.learning_space_url.clone(),
+        });
+    }
+    for client in portal.tiles_for(role).await? {
+        if let (Some(tile), Some(href)) = (client.tile, client.launch_uri) {
+            tiles.push(AppTile {
+                kind: TileKind::App {
+                    title: tile.title,
+                    description: tile.description,
+                },
+                href,
+            });
+        }
+    }
+    Ok(tiles)
 }
 
 /// "Stay signed in": the request itself restarts the session's idle clock. Returns the

@@ -105,18 +105,41 @@ pub fn SsprFrame(
     }
     .into_any();
     let guide = step.map(|n| view! { <guide::StepGuide step=n /> }.into_any());
+    // An app is waiting for this sign-in (single sign-on): every step says where the
+    // journey ends.
+    let returning = step.and(returning_app()).map(|app| {
+        view! {
+            <p class="notice notice--returning" role="status" data-testid="returning-to">
+                {td!(locale, sign_on.returning, app = app)}
+            </p>
+        }
+    });
     view! {
         {header}
         // The guide follows the screen in reading and focus order: beside it on a wide
         // display, below it on a phone.
         <div class="layout" class:layout--guide=step.is_some()>
             <main id="main" class=class>
+                {returning}
                 {children()}
             </main>
             {guide}
         </div>
     }
     .into_any()
+}
+
+/// The app waiting for this browser's sign-in, if any (rendered on the server only:
+/// the frame is not an island).
+fn returning_app() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::api::server::request_context().returning_to
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
 }
 
 /// Seconds before the end at which the "you will be signed out" dialog opens.

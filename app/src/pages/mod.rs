@@ -453,35 +453,28 @@ pub fn PortalPage() -> impl IntoView {
                         </Show>
                         <p>{td!(locale, portal.intro)}</p>
                         <ul class="tiles">
-                            <li>
-                                <a class="tile" href="https://mail.google.com/a/students.edu.sg" rel="noopener">
-                                    <span class="tile__title">{td!(locale, portal.icon_title)}</span>
-                                    <span class="tile__desc">{td!(locale, portal.icon_desc)}</span>
-                                </a>
-                            </li>
-                            <li>
-                                <a class="tile" href=Route::Step(Step::SsprHome).path()>
-                                    <span class="tile__title">{td!(locale, portal.sspr_title)}</span>
-                                    <span class="tile__desc">{td!(locale, portal.sspr_desc)}</span>
-                                </a>
-                            </li>
-                            {(view.role != crate::domain::provisioning::Role::Student)
-                                .then(|| {
+                            {view
+                                .tiles
+                                .iter()
+                                .map(|tile| {
+                                    let (title, desc) = tile_texts(locale, &tile.kind);
+                                    // An address on another site opens without telling it
+                                    // where the student came from.
+                                    let external = !tile.href.starts_with('/');
                                     view! {
                                         <li>
-                                            <a class="tile" href=Route::Staff.path()>
-                                                <span class="tile__title">{td!(locale, staff.tile_title)}</span>
-                                                <span class="tile__desc">{td!(locale, staff.tile_desc)}</span>
+                                            <a
+                                                class="tile"
+                                                href=tile.href.clone()
+                                                rel=external.then_some("noopener noreferrer")
+                                            >
+                                                <span class="tile__title">{title}</span>
+                                                {desc.map(|d| view! { <span class="tile__desc">{d}</span> })}
                                             </a>
                                         </li>
                                     }
-                                })}
-                            <li>
-                                <a class="tile" href="https://vle.learning.moe.edu.sg" rel="noopener">
-                                    <span class="tile__title">{td!(locale, portal.sls_title)}</span>
-                                    <span class="tile__desc">{td!(locale, portal.sls_desc)}</span>
-                                </a>
-                            </li>
+                                })
+                                .collect_view()}
                         </ul>
                         {practice
                             .on
@@ -510,6 +503,31 @@ pub fn PortalPage() -> impl IntoView {
                 }
             }
         />
+    }
+}
+
+/// A tile's title and description: the seed's in the page's language, a registered
+/// app's as registered.
+fn tile_texts(locale: Locale, kind: &crate::api::TileKind) -> (String, Option<String>) {
+    use crate::api::TileKind;
+    match kind {
+        TileKind::Email => (
+            td_string!(locale, portal.icon_title).to_string(),
+            Some(td_string!(locale, portal.icon_desc).to_string()),
+        ),
+        TileKind::SelfService => (
+            td_string!(locale, portal.sspr_title).to_string(),
+            Some(td_string!(locale, portal.sspr_desc).to_string()),
+        ),
+        TileKind::StaffTools => (
+            td_string!(locale, staff.tile_title).to_string(),
+            Some(td_string!(locale, staff.tile_desc).to_string()),
+        ),
+        TileKind::LearningSpace => (
+            td_string!(locale, portal.sls_title).to_string(),
+            Some(td_string!(locale, portal.sls_desc).to_string()),
+        ),
+        TileKind::App { title, description } => (title.clone(), description.clone()),
     }
 }
 

@@ -15,6 +15,9 @@ pub struct RequestContext {
     /// The request carried a session cookie whose session is over (timed out or ended
     /// elsewhere): the sign-in page says so.
     pub ended: bool,
+    /// The name of the app whose sign-in request waits for this browser's sign-in and
+    /// journey (single sign-on), if any.
+    pub returning_to: Option<String>,
 }
 
 /// The cookie that remembers the chosen language (written by `/set-lang`).

@@ -27,11 +27,10 @@ use sha2::{Digest as _, Sha256};
 
 use crate::ports::{
     AccessTokenRecord, Account, AccountId, Accounts, Audit, AuditEvent, ChallengeRecord,
-    ClientRecord, Clock, CodeRecord,
-    FailureOutcome, Federation, HashError, HashUpgrade, Lockout, LockoutPolicy, NewAccount,
-    PasswordReplacement, Purged, RequestSession, ResetClaim, ResetLimit, Resets, Retention,
-    SecretHasher, SeenAt, SessionRecord, Sessions, SigningKeyRecord, StaffRecords, StoreError,
-    StoredAnswer, StudentStatus, Timestamp, Upkeep, Verification,
+    ClientRecord, Clock, CodeRecord, FailureOutcome, Federation, HashError, HashUpgrade, Lockout,
+    LockoutPolicy, NewAccount, PasswordReplacement, Purged, RequestSession, ResetClaim, ResetLimit,
+    Resets, Retention, SecretHasher, SeenAt, SessionRecord, Sessions, SigningKeyRecord,
+    StaffRecords, StoreError, StoredAnswer, StudentStatus, Timestamp, Upkeep, Verification,
 };
 use domain::login_id::LoginId;
 use domain::provisioning::Role;

@@ -983,7 +983,11 @@ mod sign_on {
 
     async fn code_for(w: &World, session: &ActiveSession, req: &AuthorizationRequest) -> Secret {
         match w.portal.authorize(req, Some(session), None).await.unwrap() {
-            Authorization::Granted { code, state, redirect_uri } => {
+            Authorization::Granted {
+                code,
+                state,
+                redirect_uri,
+            } => {
                 assert_eq!(state.as_deref(), Some("st-1"));
                 assert_eq!(redirect_uri, CALLBACK);
                 code
@@ -1007,7 +1011,10 @@ mod sign_on {
         assert_eq!(issued.nonce.as_deref(), Some("n-1"));
         assert_eq!(issued.identity.login_id, ALLEN);
         assert_eq!(issued.identity.name, "Allen Tan");
-        assert_ne!(issued.identity.subject, ALLEN, "sub must not be the login ID");
+        assert_ne!(
+            issued.identity.subject, ALLEN,
+            "sub must not be the login ID"
+        );
         let school = issued.identity.school.clone().expect("school scope");
         assert_eq!(school.class.as_deref(), Some("5B"));
         assert_eq!(school.role, Role::Student);
@@ -1035,18 +1042,31 @@ mod sign_on {
             TokenError::InvalidGrant("the code was used before")
         );
         assert_eq!(
-            w.portal.userinfo(issued.access_token.expose()).await.unwrap(),
+            w.portal
+                .userinfo(issued.access_token.expose())
+                .await
+                .unwrap(),
             None
         );
         // The access token expires with the id token.
-        w.clock.advance(portal_core::service::federation::TOKEN_SECS);
+        w.clock
+            .advance(portal_core::service::federation::TOKEN_SECS);
         assert_eq!(
-            w.portal.userinfo(second.access_token.expose()).await.unwrap(),
+            w.portal
+                .userinfo(second.access_token.expose())
+                .await
+                .unwrap(),
             None
         );
         let events = w.events(w.id(ALLEN).await).await;
-        assert!(events.contains(&"sign_on_code_issued".to_string()), "{events:?}");
-        assert!(events.contains(&"sign_on_token_issued".to_string()), "{events:?}");
+        assert!(
+            events.contains(&"sign_on_code_issued".to_string()),
+            "{events:?}"
+        );
+        assert!(
+            events.contains(&"sign_on_token_issued".to_string()),
+            "{events:?}"
+        );
     }
 
     #[tokio::test]
@@ -1058,33 +1078,61 @@ mod sign_on {
         let session = w.live(&token).await;
         let code = code_for(&w, &session, &request(&client)).await;
         let mut wrong_secret = token_request(&client, Some(&Secret::new("guess")), &code);
-        assert_eq!(w.portal.redeem(wrong_secret, None).await.unwrap_err(), TokenError::InvalidClient);
+        assert_eq!(
+            w.portal.redeem(wrong_secret, None).await.unwrap_err(),
+            TokenError::InvalidClient
+        );
         wrong_secret = token_request(&client, None, &code);
-        assert_eq!(w.portal.redeem(wrong_secret, None).await.unwrap_err(), TokenError::InvalidClient);
+        assert_eq!(
+            w.portal.redeem(wrong_secret, None).await.unwrap_err(),
+            TokenError::InvalidClient
+        );
         let unknown = token_request("no-such-client", None, &code);
-        assert_eq!(w.portal.redeem(unknown, None).await.unwrap_err(), TokenError::InvalidClient);
+        assert_eq!(
+            w.portal.redeem(unknown, None).await.unwrap_err(),
+            TokenError::InvalidClient
+        );
         // Another client cannot redeem it (the public one has no secret to check).
         let other = token_request(&public, None, &code);
-        assert!(matches!(w.portal.redeem(other, None).await.unwrap_err(), TokenError::InvalidGrant(_)));
+        assert!(matches!(
+            w.portal.redeem(other, None).await.unwrap_err(),
+            TokenError::InvalidGrant(_)
+        ));
         let mut bad_verifier = token_request(&client, secret.as_ref(), &code);
         bad_verifier.code_verifier = Some(Secret::new("x".repeat(43)));
-        assert!(matches!(w.portal.redeem(bad_verifier, None).await.unwrap_err(), TokenError::InvalidGrant(_)));
+        assert!(matches!(
+            w.portal.redeem(bad_verifier, None).await.unwrap_err(),
+            TokenError::InvalidGrant(_)
+        ));
         let mut other_uri = token_request(&client, secret.as_ref(), &code);
         other_uri.redirect_uri = Some("https://sls.school.example/other".into());
-        assert!(matches!(w.portal.redeem(other_uri, None).await.unwrap_err(), TokenError::InvalidGrant(_)));
+        assert!(matches!(
+            w.portal.redeem(other_uri, None).await.unwrap_err(),
+            TokenError::InvalidGrant(_)
+        ));
         // None of those used the code up.
-        assert!(w.portal.redeem(token_request(&client, secret.as_ref(), &code), None).await.is_ok());
+        assert!(w
+            .portal
+            .redeem(token_request(&client, secret.as_ref(), &code), None)
+            .await
+            .is_ok());
 
         let late = code_for(&w, &w.live(&token).await, &request(&client)).await;
         w.clock.advance(CODE_SECS);
         let token = w.sign_in(ALLEN, NEW_PASSWORD).await.unwrap().0;
         assert!(matches!(
-            w.portal.redeem(token_request(&client, secret.as_ref(), &late), None).await.unwrap_err(),
+            w.portal
+                .redeem(token_request(&client, secret.as_ref(), &late), None)
+                .await
+                .unwrap_err(),
             TokenError::InvalidGrant(_)
         ));
         let mut wrong_grant = token_request(&client, secret.as_ref(), &late);
         wrong_grant.grant_type = Some("password".into());
-        assert_eq!(w.portal.redeem(wrong_grant, None).await.unwrap_err(), TokenError::UnsupportedGrantType);
+        assert_eq!(
+            w.portal.redeem(wrong_grant, None).await.unwrap_err(),
+            TokenError::UnsupportedGrantType
+        );
 
         // A code of a request without PKCE cannot be redeemed with a verifier (downgrade).
         let mut no_pkce = request(&client);
@@ -1092,7 +1140,10 @@ mod sign_on {
         no_pkce.code_challenge_method = None;
         let plain = code_for(&w, &w.live(&token).await, &no_pkce).await;
         assert!(matches!(
-            w.portal.redeem(token_request(&client, secret.as_ref(), &plain), None).await.unwrap_err(),
+            w.portal
+                .redeem(token_request(&client, secret.as_ref(), &plain), None)
+                .await
+                .unwrap_err(),
             TokenError::InvalidGrant(_)
         ));
         let refused = w.events(w.id(ALLEN).await).await;
@@ -1130,7 +1181,10 @@ mod sign_on {
         ));
         let mut implicit = request(&client);
         implicit.response_type = Some("id_token token".into());
-        assert_eq!(refused(&decide(implicit).await), "unsupported_response_type");
+        assert_eq!(
+            refused(&decide(implicit).await),
+            "unsupported_response_type"
+        );
         let mut no_openid = request(&client);
         no_openid.scope = Some("profile".into());
         assert_eq!(refused(&decide(no_openid).await), "invalid_scope");
@@ -1140,18 +1194,36 @@ mod sign_on {
         let mut public_without_pkce = request(&public);
         public_without_pkce.code_challenge = None;
         public_without_pkce.code_challenge_method = None;
-        assert_eq!(refused(&decide(public_without_pkce).await), "invalid_request");
+        assert_eq!(
+            refused(&decide(public_without_pkce).await),
+            "invalid_request"
+        );
         let mut request_object = request(&client);
         request_object.request_object = true;
-        assert_eq!(refused(&decide(request_object).await), "request_not_supported");
+        assert_eq!(
+            refused(&decide(request_object).await),
+            "request_not_supported"
+        );
         // prompt=login and an exceeded max_age send the person to sign in again.
         let mut login = request(&client);
         login.prompt = Some("login".into());
-        assert!(matches!(decide(login).await, Authorization::SignIn { end_session: true, .. }));
+        assert!(matches!(
+            decide(login).await,
+            Authorization::SignIn {
+                end_session: true,
+                ..
+            }
+        ));
         w.clock.advance(30);
         let mut max_age = request(&client);
         max_age.max_age = Some("10".into());
-        assert!(matches!(decide(max_age).await, Authorization::SignIn { end_session: true, .. }));
+        assert!(matches!(
+            decide(max_age).await,
+            Authorization::SignIn {
+                end_session: true,
+                ..
+            }
+        ));
         let mut max_age_none = request(&client);
         max_age_none.max_age = Some("10".into());
         max_age_none.prompt = Some("none".into());
@@ -1164,27 +1236,47 @@ mod sign_on {
         let (client, secret) = register(&w, false).await;
         // Not signed in: sign in first (or, with prompt=none, login_required).
         assert!(matches!(
-            w.portal.authorize(&request(&client), None, None).await.unwrap(),
-            Authorization::SignIn { end_session: false, .. }
+            w.portal
+                .authorize(&request(&client), None, None)
+                .await
+                .unwrap(),
+            Authorization::SignIn {
+                end_session: false,
+                ..
+            }
         ));
         let mut silent = request(&client);
         silent.prompt = Some("none".into());
-        assert_eq!(refused(&w.portal.authorize(&silent, None, None).await.unwrap()), "login_required");
+        assert_eq!(
+            refused(&w.portal.authorize(&silent, None, None).await.unwrap()),
+            "login_required"
+        );
         // On the letter's password: the journey first.
         let (token, _) = w.sign_in(ALLEN, TEMP).await.unwrap();
         let session = w.live(&token).await;
         assert!(matches!(
-            w.portal.authorize(&request(&client), Some(&session), None).await.unwrap(),
+            w.portal
+                .authorize(&request(&client), Some(&session), None)
+                .await
+                .unwrap(),
             Authorization::Journey { .. }
         ));
         assert_eq!(
-            refused(&w.portal.authorize(&silent, Some(&session), None).await.unwrap()),
+            refused(
+                &w.portal
+                    .authorize(&silent, Some(&session), None)
+                    .await
+                    .unwrap()
+            ),
             "interaction_required"
         );
         // Questions set, password not yet changed: still the journey.
         w.set_questions(&token).await;
         assert!(matches!(
-            w.portal.authorize(&request(&client), Some(&w.live(&token).await), None).await.unwrap(),
+            w.portal
+                .authorize(&request(&client), Some(&w.live(&token).await), None)
+                .await
+                .unwrap(),
             Authorization::Journey { .. }
         ));
         // A staff member's app refuses a student.
@@ -1207,7 +1299,11 @@ mod sign_on {
         assert_eq!(
             refused(
                 &w.portal
-                    .authorize(&request(&staff_only.client_id), Some(&w.live(&chloe).await), None)
+                    .authorize(
+                        &request(&staff_only.client_id),
+                        Some(&w.live(&chloe).await),
+                        None
+                    )
                     .await
                     .unwrap()
             ),
@@ -1219,7 +1315,10 @@ mod sign_on {
             assert!(w.sign_in(CHLOE, wrong).await.is_err());
         }
         assert_eq!(
-            w.portal.redeem(token_request(&client, secret.as_ref(), &code), None).await.unwrap_err(),
+            w.portal
+                .redeem(token_request(&client, secret.as_ref(), &code), None)
+                .await
+                .unwrap_err(),
             TokenError::InvalidGrant("the account cannot sign in now")
         );
     }

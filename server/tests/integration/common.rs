@@ -72,6 +72,8 @@ pub fn test_config(database_url: String) -> Config {
         metrics_token: Some(domain::secret::Secret::new(METRICS_TOKEN)),
         ops_addr: None,
         public_url: None,
+        email_url: None,
+        learning_space_url: None,
         purge_interval_secs: 0,
         practice: false,
     }

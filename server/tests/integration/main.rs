@@ -19,6 +19,7 @@ mod practice;
 mod retention;
 mod routes;
 mod self_service;
+mod sign_on_flow;
 mod single_sign_on;
 mod staff;
 mod upgrade;

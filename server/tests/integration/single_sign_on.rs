@@ -71,6 +71,8 @@ async fn apps_are_registered_listed_and_removed_from_the_command_line() {
             "Student Learning Space",
             "--tile-description",
             "Lessons and homework",
+            "--launch-uri",
+            "https://sls.school.example/",
             "--roles",
             "student,staff",
         ],

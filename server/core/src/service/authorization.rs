@@ -236,7 +236,10 @@ impl Portal {
                     end_session: false,
                     client: name,
                 },
-                Refusal::new("login_required", "the person is not signed in to the portal"),
+                Refusal::new(
+                    "login_required",
+                    "the person is not signed in to the portal",
+                ),
             ),
             Some(session) => {
                 let too_old = checked
@@ -261,7 +264,10 @@ impl Portal {
                         ),
                     )
                 } else if !client.roles.contains(&session.account.role) {
-                    Err(Refusal::new("access_denied", "this app is not for this account"))
+                    Err(Refusal::new(
+                        "access_denied",
+                        "this app is not for this account",
+                    ))
                 } else {
                     Ok(Authorization::Granted {
                         redirect_uri: redirect_uri.clone(),
@@ -288,7 +294,10 @@ impl Portal {
         }
     }
 
-    async fn known_client(&self, client_id: Option<&str>) -> Result<Option<ClientRecord>, AppError> {
+    async fn known_client(
+        &self,
+        client_id: Option<&str>,
+    ) -> Result<Option<ClientRecord>, AppError> {
         match client_id.filter(|id| !id.is_empty() && id.len() <= 64) {
             Some(id) => self.store.client(id).await.map_err(internal),
             None => Ok(None),
@@ -417,7 +426,9 @@ impl Portal {
             return Err(TokenError::InvalidGrant("unknown or expired code"));
         };
         if stored.client_id != client.client_id {
-            return Err(TokenError::InvalidGrant("the code was issued to another client"));
+            return Err(TokenError::InvalidGrant(
+                "the code was issued to another client",
+            ));
         }
         let (access_token, token_hash_) = NewToken::generate();
         let token = AccessTokenRecord {
@@ -446,9 +457,10 @@ impl Portal {
         }
         match (&stored.code_challenge, &request.code_verifier) {
             (Some(challenge), Some(verifier)) => {
-                if !pkce_verifier_ok(verifier.expose()) || &s256(verifier.expose()) != challenge
-                {
-                    return Err(TokenError::InvalidGrant("the PKCE code_verifier does not match"));
+                if !pkce_verifier_ok(verifier.expose()) || &s256(verifier.expose()) != challenge {
+                    return Err(TokenError::InvalidGrant(
+                        "the PKCE code_verifier does not match",
+                    ));
                 }
             }
             (Some(_), None) => {
@@ -520,7 +532,12 @@ impl Portal {
         else {
             return Ok(None);
         };
-        let Some(account) = self.store.account(token.account_id).await.map_err(internal)? else {
+        let Some(account) = self
+            .store
+            .account(token.account_id)
+            .await
+            .map_err(internal)?
+        else {
             return Ok(None);
         };
         Ok(Some(self.identity(&account, &token.scope).await?))
@@ -677,15 +694,9 @@ fn check_request(
     }
     let max_age = match request.max_age.as_deref() {
         None => None,
-        Some(text) => Some(
-            text.parse::<i64>()
-                .ok()
-                .filter(|age| *age >= 0)
-                .ok_or(Refusal::new(
-                    "invalid_request",
-                    "max_age must be a number of seconds",
-                ))?,
-        ),
+        Some(text) => Some(text.parse::<i64>().ok().filter(|age| *age >= 0).ok_or(
+            Refusal::new("invalid_request", "max_age must be a number of seconds"),
+        )?),
     };
     Ok(CheckedRequest {
         scope,
@@ -725,8 +736,7 @@ fn s256(verifier: &str) -> String {
 /// Compares two hashes without an early exit.
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -741,8 +751,13 @@ mod tests {
         // RFC 7636 Appendix B's example.
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         assert!(pkce_verifier_ok(verifier));
-        assert_eq!(s256(verifier), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
-        assert!(pkce_challenge_ok("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert_eq!(
+            s256(verifier),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert!(pkce_challenge_ok(
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
         assert!(!pkce_verifier_ok("short"));
         assert!(!pkce_verifier_ok(&"a".repeat(129)));
         assert!(!pkce_verifier_ok(&format!("{}+", "a".repeat(50))));

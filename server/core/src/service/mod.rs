@@ -78,6 +78,11 @@ pub struct Settings {
     /// The portal's public address (`https://host/`), printed on the letters. Unset,
     /// the letters use the address the staff member's browser asked for.
     pub public_url: Option<String>,
+    /// Where the seed's "Student ICON E-Mail" tile leads (empty: no tile).
+    pub email_url: String,
+    /// Where the seed's "Student Learning Space – SLS" tile leads (empty: no tile). In
+    /// practice mode, the built-in demo app.
+    pub learning_space_url: String,
 }
 
 impl Default for Settings {
@@ -102,9 +107,16 @@ impl Default for Settings {
             audit_retention_secs: 400 * 86_400,
             metrics_token: None,
             public_url: None,
+            email_url: DEFAULT_EMAIL_URL.to_string(),
+            learning_space_url: DEFAULT_LEARNING_SPACE_URL.to_string(),
         }
     }
 }
+
+/// The seed guide's "Student ICON E-Mail" (Google Workspace for the students' domain).
+pub const DEFAULT_EMAIL_URL: &str = "https://mail.google.com/a/students.edu.sg";
+/// The seed guide's "Student Learning Space – SLS".
+pub const DEFAULT_LEARNING_SPACE_URL: &str = "https://vle.learning.moe.edu.sg";
 
 /// A fresh session token, to be sent to the browser in the cookie only.
 pub struct NewToken(String);

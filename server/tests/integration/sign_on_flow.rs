@@ -1,0 +1,448 @@
+//! Single sign-on, driven by a relying-party library nobody here wrote: the
+//! `openidconnect` crate as a client discovers the provider, sends the browser (this
+//! test's cookie-keeping client) to authorize with PKCE, redeems the code, checks the
+//! id token's signature against the JWKS with `iss`, `aud`, `nonce` and expiry, and reads
+//! userinfo. Then every refusal.
+
+use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
+use openidconnect::{
+    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    OAuth2TokenResponse as _, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse as _,
+};
+use portal_core::service::federation::NewClient;
+use reqwest::header::LOCATION;
+use reqwest::StatusCode;
+
+use crate::common::*;
+
+const CALLBACK: &str = "http://127.0.0.1:9/callback";
+
+/// The relying party's HTTP: a plain client (no cookies: it is a server, not the browser).
+async fn http(
+    request: openidconnect::HttpRequest,
+) -> Result<openidconnect::HttpResponse, reqwest::Error> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let response = client.execute(reqwest::Request::try_from(request)?).await?;
+    let mut builder = http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    let body = response.bytes().await?.to_vec();
+    Ok(builder.body(body).expect("response"))
+}
+
+struct RelyingParty {
+    client_id: String,
+    secret: Option<String>,
+    metadata: CoreProviderMetadata,
+}
+
+impl RelyingParty {
+    async fn register(app: &TestApp, public: bool) -> RelyingParty {
+        let registered = app
+            .portal
+            .register_client(
+                NewClient {
+                    name: "Student Learning Space".into(),
+                    redirect_uris: vec![CALLBACK.into()],
+                    public,
+                    roles: vec![domain::provisioning::Role::Student],
+                    tile: None,
+                    launch_uri: None,
+                },
+                "test",
+            )
+            .await
+            .expect("register");
+        let metadata =
+            CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http)
+                .await
+                .expect("discovery");
+        RelyingParty {
+            client_id: registered.client_id,
+            secret: registered.secret.map(|s| s.expose().to_string()),
+            metadata,
+        }
+    }
+
+    fn client(
+        &self,
+        secret: Option<&str>,
+    ) -> openidconnect::core::CoreClient<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointMaybeSet,
+        openidconnect::EndpointMaybeSet,
+    > {
+        CoreClient::from_provider_metadata(
+            self.metadata.clone(),
+            ClientId::new(self.client_id.clone()),
+            secret.map(|s| ClientSecret::new(s.to_string())),
+        )
+        .set_redirect_uri(RedirectUrl::new(CALLBACK.into()).unwrap())
+    }
+
+    /// The authorization URL with a fresh state, nonce and PKCE pair.
+    fn start(&self) -> (url::Url, CsrfToken, Nonce, PkceCodeVerifier) {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, nonce) = self
+            .client(self.secret.as_deref())
+            .authorize_url(
+                AuthenticationFlow::<openidconnect::core::CoreResponseType>::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("school".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        (url, state, nonce, verifier)
+    }
+}
+
+/// Follows the portal's redirects in the browser until it leaves for the app (or stops
+/// on a page); the last `Location` and every address visited.
+async fn browse(
+    client: &reqwest::Client,
+    start: &str,
+    base: &str,
+) -> (Option<String>, Vec<String>) {
+    let mut next = start.to_string();
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        seen.push(next.clone());
+        let url = if next.starts_with('/') {
+            format!("{base}{next}")
+        } else {
+            next.clone()
+        };
+        let response = client.get(&url).send().await.expect("browse");
+        let Some(location) = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+        else {
+            return (None, seen);
+        };
+        if location.starts_with(CALLBACK) {
+            return (Some(location), seen);
+        }
+        next = location;
+    }
+    panic!("too many redirects: {seen:?}");
+}
+
+fn query(location: &str, name: &str) -> Option<String> {
+    url::Url::parse(location)
+        .ok()?
+        .query_pairs()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[tokio::test]
+async fn a_library_relying_party_signs_a_student_in_with_pkce_and_reads_userinfo() {
+    let app = spawn_app().await;
+    let rp = RelyingParty::register(&app, false).await;
+    app.complete_onboarding().await;
+    let (url, state, nonce, verifier) = rp.start();
+    let (callback, _) = browse(&app.client, url.as_str(), &app.base).await;
+    let callback = callback.expect("back at the app");
+    assert_eq!(
+        query(&callback, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
+    // RFC 9207.
+    assert_eq!(query(&callback, "iss").as_deref(), Some(app.base.as_str()));
+    let code = query(&callback, "code").expect("a code");
+
+    let client = rp.client(rp.secret.as_deref());
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code.clone()))
+        .expect("token endpoint")
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("tokens");
+    let id_token = tokens.id_token().expect("an id token");
+    // Signature (JWKS), iss, aud, expiry and nonce, checked by the library.
+    let claims = id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .expect("a valid id token");
+    assert_eq!(claims.issuer().as_str(), app.base);
+    assert_eq!(claims.audiences()[0].as_str(), rp.client_id);
+    assert_eq!(claims.preferred_username().map(|u| u.as_str()), Some(ALLEN));
+    assert_eq!(claims.email().map(|e| e.as_str()), Some(ALLEN));
+    assert_ne!(claims.subject().as_str(), ALLEN, "sub is opaque");
+    assert!(claims.auth_time().is_some());
+    // Signed with the key the JWKS publishes first.
+    let keys = app.portal.published_signing_keys().await.unwrap();
+    let header = id_token.to_string();
+    let header = header.split('.').next().unwrap();
+    use base64::Engine as _;
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["kid"], keys[0].kid.as_str());
+
+    let info: CoreUserInfoClaims = client
+        .user_info(tokens.access_token().clone(), None)
+        .expect("userinfo endpoint")
+        .request_async(&http)
+        .await
+        .expect("userinfo");
+    assert_eq!(info.subject(), claims.subject());
+    assert_eq!(info.preferred_username().map(|u| u.as_str()), Some(ALLEN));
+    // The school scope's claims, as JSON.
+    let raw: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/oidc/userinfo", app.base))
+        .bearer_auth(tokens.access_token().secret())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(raw["role"], "student");
+    assert_eq!(raw["school"], "DEMO");
+    assert_eq!(raw["name"], "Allen Tan");
+    assert!(raw.get("class").is_some(), "{raw}");
+
+    // A reused code: refused, and the first redemption's access token is revoked.
+    let again = client
+        .exchange_code(AuthorizationCode::new(code))
+        .expect("token endpoint")
+        .set_pkce_verifier(PkceCodeVerifier::new("x".repeat(43)))
+        .request_async(&http)
+        .await;
+    assert!(format!("{:?}", again.expect_err("reuse refused")).contains("invalid_grant"));
+    let revoked = reqwest::Client::new()
+        .get(format!("{}/oidc/userinfo", app.base))
+        .bearer_auth(tokens.access_token().secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::UNAUTHORIZED);
+
+    let metrics = app.metrics().await;
+    assert!(metrics.contains("portal_sign_on_total"), "{metrics}");
+    assert!(
+        metrics.contains("portal_sign_on_refused_total"),
+        "{metrics}"
+    );
+}
+
+/// A code for Allen (signed in and onboarded in `app.client`).
+async fn fresh_code(app: &TestApp, rp: &RelyingParty) -> (String, PkceCodeVerifier) {
+    let (url, _, _, verifier) = rp.start();
+    let (callback, seen) = browse(&app.client, url.as_str(), &app.base).await;
+    let callback = callback.unwrap_or_else(|| panic!("no code: {seen:?}"));
+    (query(&callback, "code").expect("code"), verifier)
+}
+
+async fn redeem(
+    rp: &RelyingParty,
+    secret: Option<&str>,
+    code: &str,
+    verifier: PkceCodeVerifier,
+) -> Result<(), String> {
+    rp.client(secret)
+        .exchange_code(AuthorizationCode::new(code.to_string()))
+        .expect("token endpoint")
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("{e:?}"))
+}
+
+#[tokio::test]
+async fn wrong_secrets_verifiers_late_codes_and_unknown_apps_are_refused() {
+    let app = spawn_app().await;
+    let rp = RelyingParty::register(&app, false).await;
+    let public = RelyingParty::register(&app, true).await;
+    app.complete_onboarding().await;
+
+    // A wrong secret: invalid_client (401).
+    let (code, verifier) = fresh_code(&app, &rp).await;
+    let refused = redeem(&rp, Some("not-the-secret"), &code, verifier).await;
+    assert!(refused.unwrap_err().contains("invalid_client"));
+    // A PKCE mismatch.
+    let (code, _) = fresh_code(&app, &rp).await;
+    let refused = redeem(
+        &rp,
+        rp.secret.as_deref(),
+        &code,
+        PkceCodeVerifier::new("y".repeat(43)),
+    )
+    .await;
+    assert!(refused.unwrap_err().contains("invalid_grant"));
+    // A code past its 60 seconds.
+    let (code, verifier) = fresh_code(&app, &rp).await;
+    app.clock.advance(61);
+    let refused = redeem(&rp, rp.secret.as_deref(), &code, verifier).await;
+    assert!(refused.unwrap_err().contains("invalid_grant"));
+    // A public client: PKCE alone, no secret.
+    let (code, verifier) = fresh_code(&app, &public).await;
+    redeem(&public, None, &code, verifier)
+        .await
+        .expect("public client with PKCE");
+
+    // An unknown client and an unregistered redirect URI: a page here, never a redirect.
+    for bad in [
+        format!("/oidc/authorize?client_id=nobody&redirect_uri={CALLBACK}&response_type=code&scope=openid"),
+        format!(
+            "/oidc/authorize?client_id={}&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&response_type=code&scope=openid",
+            rp.client_id
+        ),
+    ] {
+        let page = app.page(&bad).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(page.location, None, "{bad}");
+        assert!(page.body.contains("Sign-in request refused"));
+    }
+    // The implicit flow: back to the app with an error.
+    let implicit = app
+        .page(&format!(
+            "/oidc/authorize?client_id={}&redirect_uri={CALLBACK}&response_type=id_token&scope=openid&state=s1",
+            rp.client_id
+        ))
+        .await;
+    let location = implicit.location.expect("back to the app");
+    assert_eq!(
+        query(&location, "error").as_deref(),
+        Some("unsupported_response_type")
+    );
+    assert_eq!(query(&location, "state").as_deref(), Some("s1"));
+    // The token endpoint for an unknown client.
+    let unknown = reqwest::Client::new()
+        .post(format!("{}/oidc/token", app.base))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "whatever"),
+            ("client_id", "nobody"),
+            ("redirect_uri", CALLBACK),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = unknown.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+}
+
+#[tokio::test]
+async fn a_student_in_mid_journey_gets_the_journey_then_the_code() {
+    let app = spawn_app().await;
+    let rp = RelyingParty::register(&app, false).await;
+    // Not signed in: the sign-in page.
+    let (url, state, nonce, verifier) = rp.start();
+    let first = app
+        .page(&format!("{}?{}", url.path(), url.query().unwrap()))
+        .await;
+    assert_eq!(first.location.as_deref(), Some("/"));
+    // Signed in with the letter's password: the journey, not a code.
+    assert_eq!(app.sign_in(ALLEN, TEMP).await.status, StatusCode::OK);
+    let portal = app.page("/portal").await;
+    let setup_path = domain::route::Route::Step(domain::journey::Step::SetupQuestions).path();
+    assert_eq!(portal.location.as_deref(), Some(setup_path));
+    let setup = app.page(setup_path).await;
+    assert!(
+        setup.body.contains("Student Learning Space"),
+        "the journey says which app is waiting"
+    );
+    assert_eq!(app.setup_seed_questions().await.status, StatusCode::OK);
+    assert_eq!(
+        app.call("confirm_questions", &[]).await.status,
+        StatusCode::OK
+    );
+    // No code yet: asking again is sent back into the journey.
+    let (callback, seen) = browse(&app.client, url.as_str(), &app.base).await;
+    assert_eq!(
+        callback, None,
+        "a code before the password was changed: {seen:?}"
+    );
+    assert_eq!(
+        app.change_password(NEW_PASSWORD, NEW_PASSWORD).await.status,
+        StatusCode::OK
+    );
+    // Step 8's "Continue" leads to the portal page, which returns to the app.
+    let (callback, seen) = browse(&app.client, "/portal?first=1", &app.base).await;
+    let callback = callback.unwrap_or_else(|| panic!("not back at the app: {seen:?}"));
+    assert_eq!(
+        query(&callback, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
+    let code = query(&callback, "code").unwrap();
+    let client = rp.client(rp.secret.as_deref());
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("tokens");
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&client.id_token_verifier(), &nonce)
+        .expect("valid");
+    assert_eq!(claims.preferred_username().map(|u| u.as_str()), Some(ALLEN));
+    // The portal page itself is reachable again afterwards (the request is forgotten).
+    assert_eq!(app.page("/portal").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn prompt_none_login_and_a_locked_account_get_no_code() {
+    let app = spawn_app().await;
+    let rp = RelyingParty::register(&app, false).await;
+    let (url, _, _, _) = rp.start();
+    let silent = format!("{}&prompt=none", url);
+    // Not signed in, prompt=none: login_required at the app.
+    let (callback, _) = browse(&app.client, &silent, &app.base).await;
+    assert_eq!(
+        query(&callback.unwrap(), "error").as_deref(),
+        Some("login_required")
+    );
+    app.complete_onboarding().await;
+    let (callback, _) = browse(&app.client, &silent, &app.base).await;
+    assert!(
+        query(&callback.unwrap(), "code").is_some(),
+        "prompt=none with a session"
+    );
+    // prompt=login: the session ends and the sign-in page is shown.
+    let login = app
+        .page(&format!(
+            "{}?{}&prompt=login",
+            url.path(),
+            url.query().unwrap()
+        ))
+        .await;
+    assert_eq!(login.location.as_deref(), Some("/"));
+    assert_eq!(app.page("/portal").await.location.as_deref(), Some("/"));
+    // Signing in again returns to the app (without asking for a fresh sign-in again).
+    assert_eq!(
+        app.sign_in(ALLEN, NEW_PASSWORD).await.status,
+        StatusCode::OK
+    );
+    let (callback, seen) = browse(&app.client, "/portal", &app.base).await;
+    assert!(query(&callback.unwrap_or_else(|| panic!("{seen:?}")), "code").is_some());
+    // Locked (five different wrong passwords from elsewhere): no code.
+    for n in 1..=5 {
+        app.sign_in_elsewhere(ALLEN, &format!("Wrong-Password-{n}"))
+            .await;
+    }
+    let (callback, seen) = browse(&app.client, url.as_str(), &app.base).await;
+    let callback = callback.unwrap_or_else(|| panic!("{seen:?}"));
+    assert_eq!(query(&callback, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query(&callback, "code"), None);
+}
