@@ -9,6 +9,7 @@ pub mod compression;
 pub mod config;
 pub mod crypto;
 pub mod demo;
+pub mod demo_app;
 pub mod errors;
 pub mod guard;
 pub mod headers;
@@ -85,6 +86,7 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
     let shell_options = leptos_options.clone();
     let fallback_options = leptos_options.clone();
     let https = portal.settings().secure_cookies;
+    let leptos_options_site_addr = leptos_options.site_addr;
     // Pages and server functions take small bodies; the class-list upload up to 2 MiB.
     let pages = Router::new()
         .route(
@@ -143,9 +145,19 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
         )
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(oidc::Provider::new(portal.clone()));
+    // Practice mode's demo app, signing in through the provider like any other app.
+    let demo_app = if portal.settings().practice {
+        demo_app::routes(demo_app::DemoApp::new(
+            portal.clone(),
+            leptos_options_site_addr,
+        ))
+    } else {
+        Router::new()
+    };
     let router = pages
         .merge(staff)
         .merge(federation)
+        .merge(demo_app)
         .merge(ops::routes(
             portal.clone(),
             portal

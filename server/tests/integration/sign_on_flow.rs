@@ -446,3 +446,102 @@ async fn prompt_none_login_and_a_locked_account_get_no_code() {
     assert_eq!(query(&callback, "error").as_deref(), Some("access_denied"));
     assert_eq!(query(&callback, "code"), None);
 }
+
+/// Follows every redirect (the portal's and the demo app's) to the page it ends on.
+async fn follow(app: &TestApp, start: &str) -> (StatusCode, String, Vec<String>) {
+    let mut next = format!("{}{start}", app.base);
+    let mut seen = Vec::new();
+    for _ in 0..12 {
+        seen.push(next.clone());
+        let response = app.client.get(&next).send().await.expect("get");
+        match response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(location) if location.starts_with('/') => {
+                next = format!("{}{location}", app.base);
+            }
+            Some(location) => next = location.to_string(),
+            None => {
+                let status = response.status();
+                return (status, response.text().await.unwrap_or_default(), seen);
+            }
+        }
+    }
+    panic!("too many redirects: {seen:?}");
+}
+
+#[tokio::test]
+async fn practice_modes_demo_app_signs_allen_in_through_the_provider_after_the_journey() {
+    let app = spawn_app_with(|config| config.practice = true).await;
+    app.complete_onboarding().await;
+    // The portal's SLS tile leads to the demo app.
+    let portal = app.page("/portal").await;
+    assert!(
+        portal.body.contains("href=\"/demo-app/\""),
+        "{}",
+        portal.body
+    );
+    let (status, body, seen) = follow(&app, "/demo-app/").await;
+    assert_eq!(status, StatusCode::OK, "{seen:?}\n{body}");
+    assert!(
+        body.contains(
+            "Signed in to Student Learning Space as Allen Tan (allen_tan@students.edu.sg), P5 Kindness"
+        ),
+        "{seen:?}\n{body}"
+    );
+    assert!(
+        seen.iter().any(|url| url.contains("/oidc/authorize?")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|url| url.contains("/demo-app/callback?code=")),
+        "{seen:?}"
+    );
+    // It registered itself once, as a public client.
+    let clients = app.portal.registered_clients().await.unwrap();
+    assert_eq!(clients.len(), 1);
+    assert!(clients[0].secret_hash.is_none());
+    // Signing out of the app ends the portal session too (after the portal's confirmation).
+    let signed_out = app
+        .client
+        .post(format!("{}/demo-app/sign-out", app.base))
+        .header("origin", &app.base)
+        .send()
+        .await
+        .unwrap();
+    let end_session = signed_out.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(end_session.starts_with("/oidc/logout?"), "{end_session}");
+    let confirm = app.page(&end_session).await;
+    assert!(
+        confirm.body.contains("Sign out of the portal?"),
+        "{}",
+        confirm.body
+    );
+    let form: Vec<(String, String)> = url::Url::parse(&format!("{}{end_session}", app.base))
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    let done = app
+        .client
+        .post(format!("{}/oidc/logout", app.base))
+        .header("origin", &app.base)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        done.headers()[LOCATION].to_str().unwrap(),
+        format!("{}/", app.base)
+    );
+    // The demo app now sends the browser to the sign-in page.
+    let (_, _, seen) = follow(&app, "/demo-app/").await;
+    assert!(
+        seen.last().unwrap().ends_with(&format!("{}/", app.base)),
+        "{seen:?}"
+    );
+}
