@@ -17,9 +17,10 @@ use domain::login_id::LoginId;
 use domain::provisioning::Role;
 use domain::secret::Secret;
 use portal_core::ports::{
-    AuditEvent, ChallengeRecord, ClientRecord, ClientTile, FailureOutcome, HashUpgrade,
-    LockoutPolicy, NewAccount, PasswordReplacement, Purged, RequestSession, ResetClaim, ResetLimit,
-    Retention, SeenAt, SigningKeyRecord, Store, StoreError, StoredAnswer,
+    AccessTokenRecord, AccountId, AuditEvent, ChallengeRecord, ClientRecord, ClientTile,
+    CodeRecord, FailureOutcome, HashUpgrade, LockoutPolicy, NewAccount, PasswordReplacement,
+    Purged, RequestSession, ResetClaim, ResetLimit, Retention, SeenAt, SigningKeyRecord, Store,
+    StoreError, StoredAnswer,
 };
 
 /// A fresh store of each kind, and whatever keeps it alive.
@@ -155,6 +156,7 @@ contract!(
     students_are_listed_by_class_then_name,
     clients_are_registered_listed_and_removed,
     one_signing_key_is_active_and_a_rotation_retires_it,
+    codes_are_redeemed_once_and_a_replay_revokes,
 );
 
 async fn accounts_are_unique_by_login_id(store: Arc<dyn Store>) {
@@ -947,6 +949,15 @@ async fn a_purge_deletes_what_expired_and_keeps_what_is_live(store: Arc<dyn Stor
         .rotate_signing_key(&signing_key("k-active", T0 + 900))
         .await
         .expect("rotate");
+    // Codes and access tokens: one of each expired, one of each live.
+    for (n, expires) in [(1u8, T0 + 60), (2u8, T0 + 1060)] {
+        let code = code_record(n, id, T0, expires);
+        store.add_code(&code).await.expect("code");
+        store
+            .redeem_code(&code.code_hash, T0, &access_token(n + 10, &code, expires))
+            .await
+            .expect("redeem");
+    }
     store
         .start_session(&[1; 32], id, T0, None)
         .await
@@ -1030,6 +1041,7 @@ async fn a_purge_deletes_what_expired_and_keeps_what_is_live(store: Arc<dyn Stor
         unknown_sign_ins_idle_since: now - 500,
         audit_before: now - 500,
         signing_keys_retired_before: now - 500,
+        grants_expired_before: now,
     };
     let purged = store.purge(&retention).await.expect("purge");
     assert_eq!(
@@ -1043,8 +1055,22 @@ async fn a_purge_deletes_what_expired_and_keeps_what_is_live(store: Arc<dyn Stor
             unknown_sign_ins: 1,
             audit_events: 1,
             signing_keys: 1,
+            codes: 1,
+            access_tokens: 1,
         }
     );
+    assert!(store.code(&[2; 32]).await.expect("code").is_some());
+    assert!(store.code(&[1; 32]).await.expect("code").is_none());
+    assert!(store
+        .access_token(&[12; 32])
+        .await
+        .expect("token")
+        .is_some());
+    assert!(store
+        .access_token(&[11; 32])
+        .await
+        .expect("token")
+        .is_none());
     let kept: Vec<String> = store
         .signing_keys(0)
         .await
@@ -1486,8 +1512,127 @@ fn client(id: &str, created_at: i64) -> ClientRecord {
             title: "Student Learning Space".into(),
             description: Some("Lessons and homework".into()),
         }),
+        launch_uri: Some(format!("https://{id}.example/")),
         created_at,
     }
+}
+
+fn code_record(n: u8, account: AccountId, at: i64, expires_at: i64) -> CodeRecord {
+    CodeRecord {
+        code_hash: vec![n; 32],
+        client_id: "app".into(),
+        account_id: account,
+        redirect_uri: "https://app.example/callback".into(),
+        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+        nonce: Some(format!("nonce {n}")),
+        scope: "openid school".into(),
+        auth_time: at - 5,
+        created_at: at,
+        expires_at,
+        redeemed_at: None,
+    }
+}
+
+fn access_token(n: u8, code: &CodeRecord, expires_at: i64) -> AccessTokenRecord {
+    AccessTokenRecord {
+        token_hash: vec![n; 32],
+        code_hash: code.code_hash.clone(),
+        client_id: code.client_id.clone(),
+        account_id: code.account_id,
+        scope: code.scope.clone(),
+        expires_at,
+    }
+}
+
+/// Single sign-on's grants: a code reads back as issued, is redeemed once (the access
+/// token stored with it), a second redemption revokes that token and stores nothing;
+/// of eight racing redemptions exactly one wins; a subject, once stored, never changes.
+async fn codes_are_redeemed_once_and_a_replay_revokes(store: Arc<dyn Store>) {
+    store.add_school("DEMO", "Demo").await.expect("school");
+    let id = store
+        .insert_account(student("a@students.edu.sg", "A B"), T0)
+        .await
+        .expect("insert");
+    let other = store
+        .insert_account(student("b@students.edu.sg", "B C"), T0)
+        .await
+        .expect("insert");
+    let code = code_record(7, id, T0, T0 + 60);
+    store.add_code(&code).await.expect("add");
+    assert_eq!(
+        store.code(&code.code_hash).await.expect("read"),
+        Some(code.clone())
+    );
+    assert_eq!(store.code(&[9; 32]).await.expect("read"), None);
+    assert!(
+        store.add_code(&code).await.is_err(),
+        "a code hash is unique"
+    );
+
+    let first = access_token(70, &code, T0 + 300);
+    assert!(store
+        .redeem_code(&code.code_hash, T0 + 1, &first)
+        .await
+        .expect("redeem"));
+    assert_eq!(
+        store.access_token(&first.token_hash).await.expect("token"),
+        Some(first.clone())
+    );
+    assert_eq!(
+        store
+            .code(&code.code_hash)
+            .await
+            .expect("read")
+            .and_then(|c| c.redeemed_at),
+        Some(T0 + 1)
+    );
+    let second = access_token(71, &code, T0 + 300);
+    assert!(!store
+        .redeem_code(&code.code_hash, T0 + 2, &second)
+        .await
+        .expect("replay"));
+    assert_eq!(
+        store.access_token(&first.token_hash).await.expect("t"),
+        None
+    );
+    assert_eq!(
+        store.access_token(&second.token_hash).await.expect("t"),
+        None
+    );
+
+    // Racing redemptions of one code: one wins.
+    let raced = code_record(8, id, T0, T0 + 60);
+    store.add_code(&raced).await.expect("add");
+    let mut tasks = Vec::new();
+    for n in 0..8u8 {
+        let store = store.clone();
+        let token = access_token(80 + n, &raced, T0 + 300);
+        let hash = raced.code_hash.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .redeem_code(&hash, T0 + 1, &token)
+                .await
+                .expect("redeem")
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        if task.await.expect("task") {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+
+    let subject = store.subject(id, "subject-a").await.expect("subject");
+    assert_eq!(subject, "subject-a");
+    assert_eq!(
+        store.subject(id, "another").await.expect("again"),
+        "subject-a"
+    );
+    assert_eq!(
+        store.subject(other, "subject-b").await.expect("b"),
+        "subject-b"
+    );
 }
 
 /// Single sign-on's registry: a client reads back exactly as registered (a public one
