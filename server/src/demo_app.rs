@@ -420,7 +420,16 @@ fn page(status: StatusCode, body: &str) -> Response {
     );
     (
         status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            // Its stylesheet and its forms (to itself; its sign-out goes on to the
+            // portal, the same origin).
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; \
+                 frame-ancestors 'none'",
+            ),
+        ],
         html,
     )
         .into_response()

@@ -47,19 +47,19 @@ pub async fn load_session(
             .is_some_and(|s| s.account.role != domain::provisioning::Role::Student);
     // An app's sign-in request waiting for this browser (single sign-on): its name,
     // for the journey's pages.
-    let returning_to = match crate::oidc::pending_authorization(request.headers())
-        .and_then(|query| crate::oidc::pending_client_id(&query))
-    {
-        Some(client_id) if Step::from_path(request.uri().path()).is_some() => {
-            portal.client_name(&client_id).await.ok().flatten()
-        }
-        _ => None,
-    };
+    let (returning_to, returning_origin) =
+        match crate::oidc::pending_authorization(request.headers()) {
+            Some(query) if Step::from_path(request.uri().path()).is_some() => {
+                crate::oidc::pending_app(&portal, &query).await
+            }
+            _ => (None, None),
+        };
     request.extensions_mut().insert(RequestContext {
         ended: token.is_some() && session.is_none(),
         session,
         client,
         returning_to,
+        returning_origin,
     });
     let mut response = next.run(request).await;
     if uncompressed {

@@ -118,9 +118,7 @@ pub async fn jwks_endpoint(State(provider): State<Arc<Provider>>) -> Response {
 
 // ---- the provider's endpoints -----------------------------------------------------------
 
-/// The cookie that remembers an app's authorization request while the person signs in
-/// or finishes the first-login journey; the portal page sends the browser back to it.
-pub const RETURN_COOKIE: &str = "portal_sign_on";
+pub use app::ssr::context::{clear_return_cookie, RETURN_COOKIE};
 
 /// How long a pending authorization request is remembered: as long as the journey may
 /// take.
@@ -518,28 +516,42 @@ fn return_cookie(params: &[(String, String)], settings: &Settings) -> String {
         .to_string()
 }
 
-/// The `Set-Cookie` that forgets a pending authorization request.
-pub fn clear_return_cookie(settings: &Settings) -> String {
-    cookie::Cookie::build((RETURN_COOKIE, ""))
-        .http_only(true)
-        .secure(settings.secure_cookies)
-        .same_site(cookie::SameSite::Lax)
-        .path("/")
-        .max_age(cookie::time::Duration::ZERO)
-        .build()
-        .to_string()
-}
-
 /// The pending authorization request's query, from the return cookie, if any.
 pub fn pending_authorization(headers: &HeaderMap) -> Option<String> {
     app::ssr::context::cookie_value(headers, RETURN_COOKIE).filter(|q| !q.is_empty())
 }
 
 /// The client id of a pending authorization request.
-pub fn pending_client_id(query: &str) -> Option<String> {
-    url::form_urlencoded::parse(query.as_bytes())
-        .find(|(name, _)| name == "client_id")
-        .map(|(_, value)| value.into_owned())
+/// The app a pending authorization request is for: its name (the journey says it) and
+/// the origin of its redirect URI when that is one it is registered with (the pages'
+/// `form-action`). Nothing for an unknown app or address.
+pub async fn pending_app(portal: &Portal, query: &str) -> (Option<String>, Option<String>) {
+    let param = |wanted: &str| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == wanted)
+            .map(|(_, value)| value.into_owned())
+    };
+    let Some(client) = param("client_id") else {
+        return (None, None);
+    };
+    let Ok(Some(client)) = portal.client(&client).await else {
+        return (None, None);
+    };
+    let origin = param("redirect_uri")
+        .filter(|uri| client.redirect_uris.contains(uri))
+        .and_then(|uri| url::Url::parse(&uri).ok())
+        .map(|url| url.origin().ascii_serialization());
+    (Some(client.name), origin)
+}
+
+/// The Content-Security-Policy of the provider's own small pages: the portal's
+/// stylesheet, forms to the portal (and, after a sign-out, on to `app_origin`).
+fn plain_page_policy(app_origin: Option<&str>) -> String {
+    format!(
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'{}; \
+         base-uri 'none'; frame-ancestors 'none'",
+        app_origin.map(|o| format!(" {o}")).unwrap_or_default()
+    )
 }
 
 /// A page for a request that cannot be sent back to its app.
@@ -551,7 +563,10 @@ fn untrusted_page(message: &str) -> Response {
     );
     (
         StatusCode::BAD_REQUEST,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (header::CONTENT_SECURITY_POLICY, plain_page_policy(None)),
+        ],
         body,
     )
         .into_response()
@@ -794,6 +809,10 @@ pub async fn end_session_page(
         let target = logout_target(&provider.portal, query).await;
         return see_other(&target);
     }
+    let target = logout_target(&provider.portal, query).await;
+    let target_origin = url::Url::parse(&target)
+        .ok()
+        .map(|url| url.origin().ascii_serialization());
     let hidden = url::form_urlencoded::parse(query.as_bytes())
         .filter(|(name, _)| {
             matches!(
@@ -822,7 +841,13 @@ pub async fn end_session_page(
     );
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                plain_page_policy(target_origin.as_deref()),
+            ),
+        ],
         body,
     )
         .into_response()

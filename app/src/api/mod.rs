@@ -388,6 +388,9 @@ pub async fn sign_out() -> Result<(), AppError> {
         portal.sign_out(&session).await?;
     }
     server::set_cookie(clear_session_cookie(portal.settings()));
+    // An app's sign-in request waiting for this browser is forgotten too: the next
+    // person at this computer signs in to the portal, not to that app.
+    server::set_cookie(crate::ssr::context::clear_return_cookie(portal.settings()));
     leptos_axum::redirect(Step::SignIn.path());
     Ok(())
 }

@@ -18,6 +18,18 @@ pub struct RequestContext {
     /// The name of the app whose sign-in request waits for this browser's sign-in and
     /// journey (single sign-on), if any.
     pub returning_to: Option<String>,
+    /// That app's redirect URI's origin (`https://host[:port]`): the pages' forms may
+    /// end there (`form-action`).
+    pub returning_origin: Option<String>,
+}
+
+/// The cookie that remembers an app's authorization request (single sign-on) while
+/// the person signs in or finishes the first-login journey.
+pub const RETURN_COOKIE: &str = "portal_sign_on";
+
+/// `Set-Cookie` value that forgets a pending authorization request.
+pub fn clear_return_cookie(settings: &Settings) -> String {
+    clear_cookie(RETURN_COOKIE, settings)
 }
 
 /// The cookie that remembers the chosen language (written by `/set-lang`).

@@ -3,8 +3,15 @@
 //! serialised resources); `'wasm-unsafe-eval'` lets the browser compile the app's wasm
 //! and nothing else. No inline styles, no framing, forms post only to the portal.
 
-/// The policy for an HTML page rendered with `nonce`.
-pub fn page_policy(nonce: &str) -> String {
+/// The policy for an HTML page rendered with `nonce`. `app_origin`: an app waiting for
+/// this browser's sign-in (single sign-on) — a form posted here may end, through the
+/// portal's redirects, at that app's redirect URI, and browsers check `form-action`
+/// along the redirects too.
+pub fn page_policy(nonce: &str, app_origin: Option<&str>) -> String {
+    let form_action = match app_origin {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_string(),
+    };
     format!(
         "default-src 'none'; \
          script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
@@ -12,7 +19,7 @@ pub fn page_policy(nonce: &str) -> String {
          img-src 'self' data:; \
          font-src 'self'; \
          connect-src 'self'; \
-         form-action 'self'; \
+         form-action {form_action}; \
          base-uri 'none'; \
          frame-ancestors 'none'"
     )
@@ -32,7 +39,8 @@ pub fn set_page_policy() {
     ) else {
         return;
     };
-    if let Ok(value) = http::HeaderValue::from_str(&page_policy(&nonce)) {
+    let app_origin = crate::api::server::request_context().returning_origin;
+    if let Ok(value) = http::HeaderValue::from_str(&page_policy(&nonce, app_origin.as_deref())) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
@@ -43,10 +51,13 @@ mod tests {
 
     #[test]
     fn the_page_policy_allows_only_the_nonce_and_own_origin() {
-        let policy = page_policy("abc123");
+        let policy = page_policy("abc123", None);
         assert!(policy.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval';"));
         assert!(policy.contains("frame-ancestors 'none'"));
         assert!(!policy.contains("unsafe-inline"));
         assert!(!policy.contains("'unsafe-eval'"));
+        assert!(policy.contains("form-action 'self';"));
+        let waiting = page_policy("abc123", Some("https://sls.school.example"));
+        assert!(waiting.contains("form-action 'self' https://sls.school.example;"));
     }
 }

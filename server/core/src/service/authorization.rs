@@ -581,9 +581,9 @@ impl Portal {
             .collect())
     }
 
-    /// The name of a registered app, for the journey's "you will return to …".
-    pub async fn client_name(&self, client_id: &str) -> Result<Option<String>, AppError> {
-        Ok(self.known_client(Some(client_id)).await?.map(|c| c.name))
+    /// A registered app, by its client id (`None`: no such app).
+    pub async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, AppError> {
+        self.known_client(Some(client_id)).await
     }
 }
 
