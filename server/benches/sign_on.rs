@@ -221,6 +221,27 @@ async fn main() {
          {rounds} rounds × {secs:.0} s, SQLite, {} cores",
         cores()
     );
+    // What one RS256 signature costs here (every token signs one id token).
+    let key = server::oidc::generate_key().or_fail("key");
+    let signer =
+        openidconnect::core::CoreRsaPrivateSigningKey::from_pem(key.private_pem.expose(), None)
+            .or_fail("parse key");
+    let started = Instant::now();
+    let signatures = 200;
+    for _ in 0..signatures {
+        openidconnect::PrivateSigningKey::sign(
+            &signer,
+            &openidconnect::core::CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            b"header.claims",
+        )
+        .or_fail("sign");
+    }
+    let per_signature = started.elapsed().as_secs_f64() / f64::from(signatures);
+    println!(
+        "  one RS256 signature (rsa crate, one core): {:.2} ms, so at most {:.0} tokens/s per core",
+        per_signature * 1e3,
+        1.0 / per_signature
+    );
     let mut ratios = Vec::new();
     for round in 1..=rounds {
         // The sign-in page.

@@ -124,6 +124,9 @@ pub use app::ssr::context::{clear_return_cookie, RETURN_COOKIE};
 /// take.
 const RETURN_COOKIE_SECS: i64 = 3600;
 
+/// How often the provider reads again which key signs.
+const SIGNER_RECHECK_SECS: i64 = 10;
+
 /// The longest authorization request kept in the return cookie.
 const MAX_RETURN_QUERY: usize = 3000;
 
@@ -189,7 +192,9 @@ pub type ProviderMetadata = openidconnect::ProviderMetadata<
 /// not per token).
 pub struct Provider {
     pub portal: Arc<Portal>,
-    signer: std::sync::Mutex<Option<(String, Arc<CoreRsaPrivateSigningKey>)>>,
+    /// The signing key's id, the parsed key, and when it was last checked.
+    #[allow(clippy::type_complexity)]
+    signer: std::sync::Mutex<Option<(String, Arc<CoreRsaPrivateSigningKey>, i64)>>,
 }
 
 impl Provider {
@@ -200,34 +205,52 @@ impl Provider {
         })
     }
 
-    /// The active key, parsed (cached by its id: a rotation on another instance is seen
-    /// at the next token, since the key list is read every time).
+    /// The key that signs now, parsed once per key. A new key signs only once the
+    /// JWKS has published it for as long as relying parties may cache the JWKS
+    /// ([`JWKS_MAX_AGE_SECS`]); until then the key it replaced signs (it stays published
+    /// until its tokens have expired). Which key signs is read again every
+    /// [`SIGNER_RECHECK_SECS`], so a rotation on another instance is followed.
     async fn signing_key(&self) -> Result<Arc<CoreRsaPrivateSigningKey>, String> {
+        let now = self.portal.now();
+        if let Ok(cached) = self.signer.lock() {
+            if let Some((_, key, checked)) = cached.as_ref() {
+                if (0..SIGNER_RECHECK_SECS).contains(&(now - checked)) {
+                    return Ok(key.clone());
+                }
+            }
+        }
         let keys = self
             .portal
             .published_signing_keys()
             .await
             .map_err(|e| e.to_string())?;
-        let active = keys
-            .into_iter()
-            .find(|k| k.retired_at.is_none() && k.algorithm == ALGORITHM)
-            .ok_or("no active signing key")?;
-        if let Ok(cached) = self.signer.lock() {
-            if let Some((kid, key)) = cached.as_ref() {
-                if *kid == active.kid {
-                    return Ok(key.clone());
+        let settled = now - i64::from(JWKS_MAX_AGE_SECS);
+        let mut ours = keys.iter().filter(|k| k.algorithm == ALGORITHM);
+        let active = ours.clone().find(|k| k.retired_at.is_none());
+        // Published long enough: the newest such key (the list is active first, then
+        // newest first); at the very first start, the only one.
+        let signer = ours
+            .find(|k| k.created_at <= settled)
+            .or(active)
+            .ok_or("no signing key")?;
+        if let Ok(mut cached) = self.signer.lock() {
+            if let Some((kid, key, _)) = cached.as_ref() {
+                if *kid == signer.kid {
+                    let key = key.clone();
+                    *cached = Some((signer.kid.clone(), key.clone(), now));
+                    return Ok(key);
                 }
             }
         }
         let key = Arc::new(
             CoreRsaPrivateSigningKey::from_pem(
-                active.private_pem.expose(),
-                Some(JsonWebKeyId::new(active.kid.clone())),
+                signer.private_pem.expose(),
+                Some(JsonWebKeyId::new(signer.kid.clone())),
             )
             .map_err(|e| format!("the signing key cannot be read: {e}"))?,
         );
         if let Ok(mut cached) = self.signer.lock() {
-            *cached = Some((active.kid, key.clone()));
+            *cached = Some((signer.kid.clone(), key.clone(), now));
         }
         Ok(key)
     }

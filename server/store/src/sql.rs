@@ -1444,6 +1444,17 @@ macro_rules! sql_store {
                 account: AccountId,
                 candidate: &str,
             ) -> Result<String, StoreError> {
+                // Read first: after an account's first sign-on, every token and
+                // userinfo call finds it without a write.
+                let stored: Option<String> =
+                    sqlx::query_scalar("SELECT subject FROM oidc_subjects WHERE account_id = $1")
+                        .bind(account)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db_error)?;
+                if let Some(subject) = stored {
+                    return Ok(subject);
+                }
                 sqlx::query(
                     "INSERT INTO oidc_subjects (account_id, subject) VALUES ($1, $2) \
                      ON CONFLICT DO NOTHING",

@@ -215,3 +215,160 @@ async fn sigterm_finishes_the_requests_in_flight_then_exits() {
         .expect("count");
     assert_eq!(sessions, REQUESTS as i64);
 }
+
+/// Single sign-on across instances: a code issued by A is redeemed on B, the id token B
+/// signs checks out against the JWKS A publishes (one key, in the database), and A's
+/// userinfo reads B's access token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_issued_on_one_instance_is_redeemed_on_the_other() {
+    use base64::Engine as _;
+    use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
+    use openidconnect::{ClientId, ClientSecret, IssuerUrl, Nonce};
+    use sha2::{Digest as _, Sha256};
+
+    const CALLBACK: &str = "http://127.0.0.1:9/callback";
+    let db = PgDatabase::create().await;
+    let issuer = "http://portal.school.test";
+    let both = [("PORTAL_PUBLIC_URL", "http://portal.school.test/")];
+    let a = start_with(&db.url, true, 240, &both).await;
+    let b = start_with(&db.url, false, 240, &both).await;
+    let added = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args([
+            "clients",
+            "add",
+            "--name",
+            "SLS",
+            "--redirect-uri",
+            CALLBACK,
+        ])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("clients add");
+    assert!(added.status.success());
+    let printed = String::from_utf8_lossy(&added.stdout).into_owned();
+    let field = |name: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix('\t'))
+            .expect("printed")
+            .to_string()
+    };
+    let (client_id, secret) = (field("client_id"), field("client_secret"));
+
+    // Allen's journey on A.
+    let browser = new_client();
+    assert_eq!(
+        sign_in(&browser, &a.base, ALLEN, TEMP).await,
+        StatusCode::OK
+    );
+    for (endpoint, form) in [
+        ("setup_questions", SEED_QUESTIONS.to_vec()),
+        ("confirm_questions", vec![]),
+        (
+            "change_password",
+            vec![
+                ("new_password", NEW_PASSWORD),
+                ("confirm_password", NEW_PASSWORD),
+            ],
+        ),
+    ] {
+        let status = browser
+            .post(format!("{}/api/{endpoint}", a.base))
+            .header("accept", "application/json")
+            .form(&form)
+            .send()
+            .await
+            .expect(endpoint)
+            .status();
+        assert_eq!(status, StatusCode::OK, "{endpoint}");
+    }
+    // The code, from A.
+    let verifier = "a".repeat(43);
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
+    let authorize = browser
+        .get(format!("{}/oidc/authorize", a.base))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", CALLBACK),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("nonce", "n-42"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .expect("authorize");
+    let location = authorize.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let code = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no code: {location}"));
+    // Redeemed on B.
+    let tokens: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/oidc/token", b.base))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let id_token: CoreIdToken = tokens["id_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{tokens}"))
+        .parse()
+        .expect("an id token");
+    let jwks: CoreJsonWebKeySet = reqwest::get(format!("{}/oidc/jwks", a.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let verifier = CoreIdTokenVerifier::new_confidential_client(
+        ClientId::new(client_id.clone()),
+        ClientSecret::new(secret.clone()),
+        IssuerUrl::new(issuer.into()).unwrap(),
+        jwks,
+    );
+    let claims = id_token
+        .claims(&verifier, &Nonce::new("n-42".into()))
+        .expect("B's token checks out against A's JWKS");
+    assert_eq!(claims.preferred_username().unwrap().as_str(), ALLEN);
+    // B's access token reads userinfo on A.
+    let info = reqwest::Client::new()
+        .get(format!("{}/oidc/userinfo", a.base))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.status(), StatusCode::OK);
+    // And the code is spent on both.
+    let again = reqwest::Client::new()
+        .post(format!("{}/oidc/token", a.base))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", "a".repeat(43).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+}

@@ -545,3 +545,72 @@ async fn practice_modes_demo_app_signs_allen_in_through_the_provider_after_the_j
         "{seen:?}"
     );
 }
+
+/// The `kid` in an id token's header.
+fn kid_of(id_token: &str) -> String {
+    use base64::Engine as _;
+    let header = id_token.split('.').next().unwrap();
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    header["kid"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_rotated_key_signs_once_relying_parties_can_have_seen_it() {
+    let app = spawn_app().await;
+    let rp = RelyingParty::register(&app, false).await;
+    app.complete_onboarding().await;
+    let first = app.portal.published_signing_keys().await.unwrap()[0]
+        .kid
+        .clone();
+    app.clock.advance(120);
+    app.portal
+        .rotate_signing_key(server::oidc::generate_key().unwrap(), "test")
+        .await
+        .unwrap();
+    let second = app.portal.published_signing_keys().await.unwrap()[0]
+        .kid
+        .clone();
+    assert_ne!(first, second);
+    // Just rotated: relying parties may still hold the JWKS without the new key (60 s).
+    app.clock.advance(11);
+    assert_eq!(token_kid(&app, &rp).await, first);
+    app.clock.advance(60);
+    assert_eq!(token_kid(&app, &rp).await, second);
+}
+
+/// The `kid` that signed a fresh id token for Allen; the token checks out against the
+/// JWKS either way.
+async fn token_kid(app: &TestApp, rp: &RelyingParty) -> String {
+    let (url, _, nonce, verifier) = rp.start();
+    let (callback, seen) = browse(&app.client, url.as_str(), &app.base).await;
+    let code = query(&callback.unwrap_or_else(|| panic!("{seen:?}")), "code").unwrap();
+    // The relying party reads the JWKS afresh (as after its cache expired).
+    let rp = RelyingParty {
+        client_id: rp.client_id.clone(),
+        secret: rp.secret.clone(),
+        metadata: CoreProviderMetadata::discover_async(
+            IssuerUrl::new(app.base.clone()).unwrap(),
+            &http,
+        )
+        .await
+        .expect("discovery"),
+    };
+    let client = rp.client(rp.secret.as_deref());
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("tokens");
+    let id_token = tokens.id_token().unwrap();
+    id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .expect("valid against the JWKS");
+    kid_of(&id_token.to_string())
+}
