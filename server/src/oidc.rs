@@ -194,7 +194,7 @@ pub struct Provider {
     pub portal: Arc<Portal>,
     /// The signing key's id, the parsed key, and when it was last checked.
     #[allow(clippy::type_complexity)]
-    signer: std::sync::Mutex<Option<(String, Arc<CoreRsaPrivateSigningKey>, i64)>>,
+    signer: std::sync::Mutex<Option<(String, Arc<RsaSigner>, i64)>>,
 }
 
 impl Provider {
@@ -210,7 +210,7 @@ impl Provider {
     /// ([`JWKS_MAX_AGE_SECS`]); until then the key it replaced signs (it stays published
     /// until its tokens have expired). Which key signs is read again every
     /// [`SIGNER_RECHECK_SECS`], so a rotation on another instance is followed.
-    async fn signing_key(&self) -> Result<Arc<CoreRsaPrivateSigningKey>, String> {
+    async fn signing_key(&self) -> Result<Arc<RsaSigner>, String> {
         let now = self.portal.now();
         if let Ok(cached) = self.signer.lock() {
             if let Some((_, key, checked)) = cached.as_ref() {
@@ -242,17 +242,63 @@ impl Provider {
                 }
             }
         }
-        let key = Arc::new(
-            CoreRsaPrivateSigningKey::from_pem(
-                signer.private_pem.expose(),
-                Some(JsonWebKeyId::new(signer.kid.clone())),
-            )
-            .map_err(|e| format!("the signing key cannot be read: {e}"))?,
-        );
+        let key = Arc::new(RsaSigner::new(signer)?);
         if let Ok(mut cached) = self.signer.lock() {
             *cached = Some((signer.kid.clone(), key.clone(), now));
         }
         Ok(key)
+    }
+}
+
+/// An RS256 key that signs id tokens: `ring`'s RSA (constant time, and about four
+/// times faster here than the `rsa` crate, which makes and reads the keys), published
+/// as the stored public JWK.
+pub struct RsaSigner {
+    pair: ring::rsa::KeyPair,
+    public: CoreJsonWebKey,
+}
+
+impl RsaSigner {
+    pub fn new(key: &SigningKeyRecord) -> Result<RsaSigner, String> {
+        use rsa::pkcs1::DecodeRsaPrivateKey as _;
+        let cannot =
+            |e: &dyn std::fmt::Display| format!("signing key {} cannot be read: {e}", key.kid);
+        let der = rsa::RsaPrivateKey::from_pkcs1_pem(key.private_pem.expose())
+            .and_then(|k| k.to_pkcs1_der())
+            .map_err(|e| cannot(&e))?;
+        let pair = ring::rsa::KeyPair::from_der(der.as_bytes()).map_err(|e| cannot(&e))?;
+        let public = serde_json::from_str(&key.public_jwk).map_err(|e| cannot(&e))?;
+        Ok(RsaSigner { pair, public })
+    }
+}
+
+impl openidconnect::PrivateSigningKey for RsaSigner {
+    type VerificationKey = CoreJsonWebKey;
+
+    fn sign(
+        &self,
+        algorithm: &CoreJwsSigningAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>, openidconnect::SigningError> {
+        if *algorithm != CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256 {
+            return Err(openidconnect::SigningError::UnsupportedAlg(format!(
+                "{algorithm:?}"
+            )));
+        }
+        let mut signature = vec![0; self.pair.public().modulus_len()];
+        self.pair
+            .sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                message,
+                &mut signature,
+            )
+            .map_err(|_| openidconnect::SigningError::CryptoError)?;
+        Ok(signature)
+    }
+
+    fn as_verification_key(&self) -> CoreJsonWebKey {
+        self.public.clone()
     }
 }
 
