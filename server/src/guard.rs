@@ -105,6 +105,12 @@ pub async fn same_origin_only(request: Request, next: Next) -> Response {
     ) {
         return next.run(request).await;
     }
+    // An app's authorization request may come as a form post from the app's own page
+    // (OpenID Connect Core 3.1.2.1); it changes nothing a GET would not, and the
+    // session cookie (`SameSite=Lax`) does not ride on it.
+    if request.uri().path() == domain::route::Endpoint::Authorize.path() {
+        return next.run(request).await;
+    }
     if is_cross_site(request.headers()) {
         tracing::warn!(path = %request.uri().path(), "cross-site request refused");
         return (

@@ -132,7 +132,7 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
         )
         .route(
             Endpoint::Authorize.path(),
-            axum::routing::get(oidc::authorize),
+            axum::routing::get(oidc::authorize).post(oidc::authorize_post),
         )
         .route(Endpoint::Token.path(), axum::routing::post(oidc::token))
         .route(

@@ -22,8 +22,10 @@ use openidconnect::core::{
 };
 use openidconnect::{JsonWebKeyId, PrivateSigningKey as _};
 use portal_core::ports::SigningKeyRecord;
+use app::ssr::sign_on::Refused;
 use portal_core::service::authorization::{
     Authorization, AuthorizationRequest, Identity, IssuedTokens, TokenError, TokenRequest,
+    UntrustedRequest,
 };
 use portal_core::service::federation::NewSigningKey;
 use portal_core::service::{Portal, Settings};
@@ -418,8 +420,28 @@ pub async fn authorize(
     uri: axum::http::Uri,
     Extension(context): Extension<RequestContext>,
 ) -> Response {
+    authorize_request(&provider, &headers, context, uri.query().unwrap_or("")).await
+}
+
+/// `POST /oidc/authorize` (OpenID Connect Core 3.1.2.1: the same request, form-encoded
+/// in the body). A cross-site form post carries no session cookie (`SameSite=Lax`): the
+/// browser goes through the sign-in page, which finds its session and comes back.
+pub async fn authorize_post(
+    State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
+    Extension(context): Extension<RequestContext>,
+    body: axum::body::Bytes,
+) -> Response {
+    authorize_request(&provider, &headers, context, &String::from_utf8_lossy(&body)).await
+}
+
+async fn authorize_request(
+    provider: &Provider,
+    headers: &HeaderMap,
+    context: RequestContext,
+    query: &str,
+) -> Response {
     let portal = &provider.portal;
-    let query = uri.query().unwrap_or("");
     let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
@@ -461,10 +483,16 @@ pub async fn authorize(
         Ok(decision) => decision,
         Err(error) => return crate::errors::route_error(error),
     };
-    let issuer = issuer(portal, &headers);
+    let issuer = issuer(portal, headers);
     let settings = portal.settings();
     match decision {
-        Authorization::Untrusted(why) => untrusted_page(&why.to_string()),
+        Authorization::Untrusted(why) => untrusted_page(
+            headers,
+            match why {
+                UntrustedRequest::UnknownClient => Refused::UnknownApp,
+                UntrustedRequest::RedirectUri => Refused::UnknownAddress,
+            },
+        ),
         Authorization::Refused {
             redirect_uri,
             refusal,
@@ -544,7 +572,7 @@ fn back_to_app(
     _settings: &Settings,
 ) -> Response {
     let Ok(mut url) = url::Url::parse(redirect_uri) else {
-        return untrusted_page("This app's address cannot be read.");
+        return untrusted_page(&HeaderMap::new(), Refused::UnknownAddress);
     };
     {
         let mut query = url.query_pairs_mut();
@@ -623,12 +651,19 @@ fn plain_page_policy(app_origin: Option<&str>) -> String {
     )
 }
 
-/// A page for a request that cannot be sent back to its app.
-fn untrusted_page(message: &str) -> Response {
+/// A page for a request that cannot be sent back to its app, in the person's language.
+fn untrusted_page(headers: &HeaderMap, why: Refused) -> Response {
+    let [lang, heading, message, link] = app::ssr::sign_on::refused_texts(headers, why);
     let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in request refused</title></head>\
-         <body><main><h1>Sign-in request refused</h1><p>{}</p><p><a href=\"/\">Go to the portal</a></p></main></body></html>",
-        html_escape(message)
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{heading}</title><link rel=\"stylesheet\" href=\"/pkg/school-portal.css\"></head>\
+         <body><main id=\"main\" class=\"card card--narrow\"><h1>{heading}</h1>\
+         <p role=\"alert\">{message}</p><p><a href=\"/\">{link}</a></p></main></body></html>",
+        html_escape(&lang),
+        heading = html_escape(&heading),
+        message = html_escape(&message),
+        link = html_escape(&link),
     );
     (
         StatusCode::BAD_REQUEST,
@@ -869,6 +904,7 @@ pub async fn userinfo(State(provider): State<Arc<Provider>>, headers: HeaderMap)
 /// own confirmation, a same-origin POST from the page this shows.
 pub async fn end_session_page(
     State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
     uri: axum::http::Uri,
     Extension(context): Extension<RequestContext>,
 ) -> Response {
@@ -897,16 +933,22 @@ pub async fn end_session_page(
             )
         })
         .collect::<String>();
+    let texts = app::ssr::sign_on::sign_out_texts(&headers);
     let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Sign out</title><link rel=\"stylesheet\" href=\"/pkg/school-portal.css\"></head>\
-         <body><main id=\"main\" class=\"card card--narrow\"><h1>Sign out of the portal?</h1>\
-         <p>An app asked to sign you out of the portal and every app you opened from it.</p>\
-         <form method=\"post\" action=\"{}\">{hidden}<div class=\"actions\">\
-         <button type=\"submit\" class=\"button\">Sign Out</button></div></form>\
-         <p><a href=\"/\">Stay signed in</a></p></main></body></html>",
-        Endpoint::EndSession.path()
+         <title>{heading}</title><link rel=\"stylesheet\" href=\"/pkg/school-portal.css\"></head>\
+         <body><main id=\"main\" class=\"card card--narrow\"><h1>{heading}</h1>\
+         <p>{text}</p>\
+         <form method=\"post\" action=\"{action}\">{hidden}<div class=\"actions\">\
+         <button type=\"submit\" class=\"button\">{button}</button></div></form>\
+         <p><a href=\"/\">{stay}</a></p></main></body></html>",
+        lang = html_escape(&texts.lang),
+        heading = html_escape(&texts.heading),
+        text = html_escape(&texts.body),
+        button = html_escape(&texts.button),
+        stay = html_escape(&texts.stay),
+        action = Endpoint::EndSession.path(),
     );
     (
         StatusCode::OK,

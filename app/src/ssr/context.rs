@@ -40,16 +40,22 @@ pub const LANGUAGE_COOKIE: &str = "i18n_pref_locale";
 /// Read once, when the page starts rendering: it never changes during a request, so
 /// nothing reactive is needed for it (and nothing runs after the response).
 pub fn request_locale() -> crate::i18n::Locale {
+    match leptos::prelude::use_context::<http::request::Parts>() {
+        Some(parts) => locale_from_headers(&parts.headers),
+        None => crate::i18n::Locale::default(),
+    }
+}
+
+/// The language of a request with these headers (the rule of [`request_locale`]), for
+/// answers rendered outside Leptos.
+pub fn locale_from_headers(headers: &HeaderMap) -> crate::i18n::Locale {
     use leptos_i18n::Locale as _;
-    let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
-        return crate::i18n::Locale::default();
-    };
-    if let Some(chosen) = cookie_value(&parts.headers, LANGUAGE_COOKIE)
+    if let Some(chosen) = cookie_value(headers, LANGUAGE_COOKIE)
         .and_then(|value| value.parse::<crate::i18n::Locale>().ok())
     {
         return chosen;
     }
-    let accepted = accepted_languages(&parts.headers);
+    let accepted = accepted_languages(headers);
     if accepted.is_empty() {
         return crate::i18n::Locale::default();
     }

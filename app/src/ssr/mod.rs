@@ -4,3 +4,4 @@
 
 pub mod context;
 pub mod csp;
+pub mod sign_on;

@@ -614,3 +614,50 @@ async fn token_kid(app: &TestApp, rp: &RelyingParty) -> String {
         .expect("valid against the JWKS");
     kid_of(&id_token.to_string())
 }
+
+#[tokio::test]
+async fn an_authorization_request_may_be_posted_and_a_refusal_is_in_the_persons_language() {
+    let app = spawn_app().await;
+    let rp = RelyingParty::register(&app, false).await;
+    app.complete_onboarding().await;
+    let (url, state, _, _) = rp.start();
+    // A form post from the app's page (another site): the same request in the body.
+    let posted = app
+        .client
+        .post(format!("{}/oidc/authorize", app.base))
+        .header("origin", "http://127.0.0.1:9")
+        .header("sec-fetch-site", "cross-site")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(url.query().unwrap().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let location = posted.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(location.starts_with(CALLBACK), "{location}");
+    assert_eq!(query(&location, "state").as_deref(), Some(state.secret().as_str()));
+    assert!(query(&location, "code").is_some());
+
+    // An unknown app, asked for in Chinese: the page says so in Chinese, and stays here.
+    let page = app
+        .client
+        .get(format!(
+            "{}/oidc/authorize?client_id=nobody&redirect_uri={CALLBACK}&response_type=code&scope=openid",
+            app.base
+        ))
+        .header("accept-language", "zh-CN,zh;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+    assert!(page.headers().get(LOCATION).is_none());
+    let body = page.text().await.unwrap();
+    assert!(body.contains("lang=\"zh\""), "{body}");
+    assert!(body.contains("此应用未在门户注册。"), "{body}");
+    // Not audited (anyone can send one), but counted.
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("portal_sign_on_refused_total{client=\"unregistered\",why=\"unknown_client\"}"),
+        "{metrics}"
+    );
+}

@@ -183,7 +183,7 @@ impl Portal {
         client_address: Option<&str>,
     ) -> Result<Authorization, AppError> {
         let Some(client) = self.known_client(request.client_id.as_deref()).await? else {
-            self.refused(None, client_address, "-", "unknown client")
+            self.refused(None, client_address, None, "unknown_client", "unknown client")
                 .await;
             return Ok(Authorization::Untrusted(UntrustedRequest::UnknownClient));
         };
@@ -196,7 +196,8 @@ impl Portal {
             self.refused(
                 None,
                 client_address,
-                &client.client_id,
+                Some(&client.client_id),
+                "redirect_uri",
                 "redirect URI not registered",
             )
             .await;
@@ -214,8 +215,9 @@ impl Portal {
                 self.refused(
                     session.map(|s| s.account.id),
                     client_address,
-                    &client.client_id,
+                    Some(&client.client_id),
                     refusal.error,
+                    refusal.description,
                 )
                 .await;
                 return Ok(refuse(refusal));
@@ -285,8 +287,9 @@ impl Portal {
                 self.refused(
                     session.map(|s| s.account.id),
                     client_address,
-                    &client.client_id,
+                    Some(&client.client_id),
                     refusal.error,
+                    refusal.description,
                 )
                 .await;
                 Ok(refuse(refusal))
@@ -341,26 +344,33 @@ impl Portal {
         Ok(Secret::new(code.expose()))
     }
 
+    /// Counts a refusal (`portal_sign_on_refused_total{client,why}`: only registered
+    /// client ids and a fixed set of reasons, so no request can add label values) and,
+    /// for a registered app, audits it with `detail`. A request naming no registered app
+    /// is only counted: anyone can send one, and each would otherwise be a row.
     async fn refused(
         &self,
         account: Option<i64>,
         client_address: Option<&str>,
-        client_id: &str,
-        why: &str,
+        client: Option<&str>,
+        why: &'static str,
+        detail: &str,
     ) {
         metrics::counter!(
             "portal_sign_on_refused_total",
-            "client" => client_id.to_string(),
-            "why" => why.to_string()
+            "client" => client.unwrap_or("unregistered").to_string(),
+            "why" => why
         )
         .increment(1);
-        self.audit(
-            account,
-            AuditKind::SignOnRefused,
-            client_address.map(str::to_string),
-            Some(&format!("{client_id}: {why}")),
-        )
-        .await;
+        if let Some(client) = client {
+            self.audit(
+                account,
+                AuditKind::SignOnRefused,
+                client_address.map(str::to_string),
+                Some(&format!("{client}: {detail}")),
+            )
+            .await;
+        }
     }
 
     /// The token endpoint: redeems a code for an access token and the id token's claims.
@@ -377,14 +387,21 @@ impl Portal {
             }
             Err(TokenError::Unavailable) => {}
             Err(error) => {
-                let client = request.client_id.as_deref().unwrap_or("-");
-                let why = match error {
-                    TokenError::InvalidRequest(why) | TokenError::InvalidGrant(why) => {
-                        format!("{}: {why}", error.error())
-                    }
-                    other => other.error().to_string(),
-                };
-                self.refused(None, client_address, client, &why).await;
+                // Audited under the app's id only if it names a registered app.
+                let registered = self
+                    .known_client(request.client_id.as_deref())
+                    .await
+                    .ok()
+                    .flatten();
+                let detail = format!("{}: {}", error.error(), error.description());
+                self.refused(
+                    None,
+                    client_address,
+                    registered.as_ref().map(|c| c.client_id.as_str()),
+                    error.error(),
+                    &detail,
+                )
+                .await;
             }
         }
         result
