@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use app::ssr::context::{clear_session_cookie, RequestContext};
+use app::ssr::sign_on::Refused;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +23,6 @@ use openidconnect::core::{
 };
 use openidconnect::{JsonWebKeyId, PrivateSigningKey as _};
 use portal_core::ports::SigningKeyRecord;
-use app::ssr::sign_on::Refused;
 use portal_core::service::authorization::{
     Authorization, AuthorizationRequest, Identity, IssuedTokens, TokenError, TokenRequest,
     UntrustedRequest,
@@ -432,7 +432,13 @@ pub async fn authorize_post(
     Extension(context): Extension<RequestContext>,
     body: axum::body::Bytes,
 ) -> Response {
-    authorize_request(&provider, &headers, context, &String::from_utf8_lossy(&body)).await
+    authorize_request(
+        &provider,
+        &headers,
+        context,
+        &String::from_utf8_lossy(&body),
+    )
+    .await
 }
 
 async fn authorize_request(

@@ -635,7 +635,10 @@ async fn an_authorization_request_may_be_posted_and_a_refusal_is_in_the_persons_
     assert_eq!(posted.status(), StatusCode::SEE_OTHER);
     let location = posted.headers()[LOCATION].to_str().unwrap().to_string();
     assert!(location.starts_with(CALLBACK), "{location}");
-    assert_eq!(query(&location, "state").as_deref(), Some(state.secret().as_str()));
+    assert_eq!(
+        query(&location, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
     assert!(query(&location, "code").is_some());
 
     // An unknown app, asked for in Chinese: the page says so in Chinese, and stays here.
@@ -657,7 +660,9 @@ async fn an_authorization_request_may_be_posted_and_a_refusal_is_in_the_persons_
     // Not audited (anyone can send one), but counted.
     let metrics = app.metrics().await;
     assert!(
-        metrics.contains("portal_sign_on_refused_total{client=\"unregistered\",why=\"unknown_client\"}"),
+        metrics.contains(
+            "portal_sign_on_refused_total{client=\"unregistered\",why=\"unknown_client\"}"
+        ),
         "{metrics}"
     );
 }

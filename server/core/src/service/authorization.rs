@@ -183,8 +183,14 @@ impl Portal {
         client_address: Option<&str>,
     ) -> Result<Authorization, AppError> {
         let Some(client) = self.known_client(request.client_id.as_deref()).await? else {
-            self.refused(None, client_address, None, "unknown_client", "unknown client")
-                .await;
+            self.refused(
+                None,
+                client_address,
+                None,
+                "unknown_client",
+                "unknown client",
+            )
+            .await;
             return Ok(Authorization::Untrusted(UntrustedRequest::UnknownClient));
         };
         let Some(redirect_uri) = request
