@@ -666,3 +666,76 @@ async fn an_authorization_request_may_be_posted_and_a_refusal_is_in_the_persons_
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn registered_apps_with_a_tile_appear_on_the_portal_for_their_roles_only() {
+    let app = spawn_app().await;
+    let register = |name: &'static str, role: domain::provisioning::Role| {
+        let portal = app.portal.clone();
+        async move {
+            portal
+                .register_client(
+                    NewClient {
+                        name: name.into(),
+                        redirect_uris: vec![format!(
+                            "https://{}.school.example/cb",
+                            name.to_lowercase()
+                        )],
+                        public: false,
+                        roles: vec![role],
+                        tile: Some(portal_core::ports::ClientTile {
+                            title: name.into(),
+                            description: Some(format!("{name} for the class")),
+                        }),
+                        launch_uri: Some(format!(
+                            "https://{}.school.example/login",
+                            name.to_lowercase()
+                        )),
+                    },
+                    "test",
+                )
+                .await
+                .expect("register")
+        }
+    };
+    register("Library", domain::provisioning::Role::Student).await;
+    register("Markbook", domain::provisioning::Role::Staff).await;
+    app.complete_onboarding().await;
+    let portal = app.page("/portal").await;
+    assert_eq!(portal.status, StatusCode::OK);
+    assert!(
+        portal
+            .body
+            .contains("href=\"https://library.school.example/login\""),
+        "{}",
+        portal.body
+    );
+    assert!(portal.body.contains("Library for the class"));
+    assert!(
+        !portal.body.contains("Markbook"),
+        "a staff app's tile shown to a student"
+    );
+    // The seed's tiles are still there, where configuration points them.
+    assert!(portal
+        .body
+        .contains("href=\"https://mail.google.com/a/students.edu.sg\""));
+    assert!(portal
+        .body
+        .contains("href=\"https://vle.learning.moe.edu.sg\""));
+}
+
+#[tokio::test]
+async fn the_seed_tiles_follow_configuration_and_an_empty_address_hides_one() {
+    let app = spawn_app_with(|config| {
+        config.email_url = Some(String::new());
+        config.learning_space_url = Some("https://sls.school.example/start".into());
+    })
+    .await;
+    app.complete_onboarding().await;
+    let portal = app.page("/portal").await;
+    assert!(!portal.body.contains("mail.google.com"), "{}", portal.body);
+    assert!(!portal.body.contains("Student ICON E-Mail"));
+    assert!(portal
+        .body
+        .contains("href=\"https://sls.school.example/start\""));
+}
