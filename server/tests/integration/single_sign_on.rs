@@ -318,7 +318,11 @@ async fn keys_rotate_on_the_command_line_and_a_restart_keeps_the_key() {
 #[tokio::test]
 async fn a_tile_address_that_is_not_a_web_address_is_refused_at_start_up() {
     let app = spawn_app().await;
-    for bad in ["javascript:alert(1)", "//evil.example/", "mail.school.example"] {
+    for bad in [
+        "javascript:alert(1)",
+        "//evil.example/",
+        "mail.school.example",
+    ] {
         let out = run(&app, &["--email-url", bad, "clients", "list"]);
         assert!(!out.status.success(), "{bad} accepted");
         assert!(
@@ -327,6 +331,9 @@ async fn a_tile_address_that_is_not_a_web_address_is_refused_at_start_up() {
             stderr(&out)
         );
     }
-    let ok = run(&app, &["--learning-space-url", "/demo-app/", "clients", "list"]);
+    let ok = run(
+        &app,
+        &["--learning-space-url", "/demo-app/", "clients", "list"],
+    );
     assert!(ok.status.success(), "{}", stderr(&ok));
 }
