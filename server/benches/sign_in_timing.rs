@@ -86,6 +86,8 @@ async fn main() {
     server::demo::seed(&portal)
         .await
         .unwrap_or_else(|e| fail(&e.to_string()));
+    let portal_for_accounts = portal.clone();
+    let url_for_accounts = config.database_url.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| fail(&e.to_string()));
@@ -109,7 +111,12 @@ async fn main() {
         attempt(&client, &base, WRONG_ACCOUNT, "same-wrong").await;
         attempt(&client, &base, LOCKED_ACCOUNT, "x2").await;
     }
+    // Accounts for "a different wrong password each time" (what someone probing a login
+    // ID sends): four on each, below the lockout, so each is counted, never repeated.
+    let fresh_accounts = samples / 4 + 1;
+    common::add_accounts(&portal_for_accounts, &url_for_accounts, fresh_accounts).await;
     let (mut unknown, mut wrong, mut locked) = (Vec::new(), Vec::new(), Vec::new());
+    let mut wrong_new = Vec::new();
     let (mut reset_known, mut reset_unknown) = (Vec::new(), Vec::new());
     for _ in 0..3 {
         start_reset(&client, &base, WRONG_ACCOUNT).await;
@@ -117,8 +124,17 @@ async fn main() {
     }
     for i in 0..samples {
         // Rotate the order so no case always runs first.
-        for case in 0..5 {
-            match (i + case) % 5 {
+        for case in 0..6 {
+            match (i + case) % 6 {
+                5 => wrong_new.push(
+                    attempt(
+                        &client,
+                        &base,
+                        &common::bench_login(i / 4),
+                        &format!("new-wrong-{i}"),
+                    )
+                    .await,
+                ),
                 3 => reset_known.push(start_reset(&client, &base, WRONG_ACCOUNT).await),
                 4 => reset_unknown.push(
                     start_reset(&client, &base, &format!("noreset{i}@students.edu.sg")).await,
@@ -139,6 +155,7 @@ async fn main() {
         median(&mut locked),
     );
     let (rk, ru) = (median(&mut reset_known), median(&mut reset_unknown));
+    let wn = median(&mut wrong_new);
     println!("sign-in timing, argon2id m=19456 t=2 p=1, {samples} interleaved samples per case");
     println!(
         "  median wrong password : {:>8.2} ms",
@@ -159,6 +176,18 @@ async fn main() {
     println!(
         "  ratio locked / wrong  : {:>8.3}   (goal 0.95–1.05)",
         l.as_secs_f64() / w.as_secs_f64()
+    );
+    println!(
+        "  median wrong, a new password each time: {:>8.2} ms",
+        wn.as_secs_f64() * 1e3
+    );
+    println!(
+        "  ratio unknown / wrong (new password)  : {:>8.3}   (goal 0.95–1.05)",
+        u.as_secs_f64() / wn.as_secs_f64()
+    );
+    println!(
+        "  ratio wrong repeated / wrong new      : {:>8.3}   (goal 0.95–1.05)",
+        w.as_secs_f64() / wn.as_secs_f64()
     );
     println!(
         "  median reset, existing: {:>8.2} ms",
