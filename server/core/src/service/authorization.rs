@@ -6,6 +6,8 @@
 //! The first-login journey gates every app: an account that has not finished it, or is
 //! locked, never gets a code; the server sends it through the journey and back.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
 
@@ -24,6 +26,8 @@ use super::federation::{client_secret_hash, TOKEN_SECS};
 pub const CODE_SECS: i64 = 60;
 /// The longest `state` and `nonce` kept.
 pub const MAX_STATE_CHARS: usize = 512;
+/// How long the portal page's tiles are kept before the registry is read again.
+pub const TILES_SECS: u64 = 10;
 /// The scope that adds the school's claims (role, school, class).
 pub const SCHOOL_SCOPE: &str = "school";
 /// The scopes this provider knows; others asked for are left out of the grant.
@@ -592,16 +596,39 @@ impl Portal {
         })
     }
 
-    /// The registered clients whose tiles `role` sees, in registration order.
+    /// The registered clients whose tiles `role` sees, in registration order. The
+    /// registry is read at most every [`TILES_SECS`] (a registration or removal on this
+    /// instance shows at once; one from the command line or another instance within
+    /// that time): the portal page is the most viewed page, the registry rarely changes.
     pub async fn tiles_for(&self, role: Role) -> Result<Vec<ClientRecord>, AppError> {
-        Ok(self
-            .store
-            .clients()
-            .await
-            .map_err(internal)?
-            .into_iter()
+        let cached = self.tiles.lock().ok().and_then(|cached| {
+            cached
+                .as_ref()
+                .filter(|(at, _)| at.elapsed().as_secs() < TILES_SECS)
+                .map(|(_, clients)| clients.clone())
+        });
+        let clients = match cached {
+            Some(clients) => clients,
+            None => {
+                let clients = Arc::new(self.store.clients().await.map_err(internal)?);
+                if let Ok(mut cached) = self.tiles.lock() {
+                    *cached = Some((std::time::Instant::now(), clients.clone()));
+                }
+                clients
+            }
+        };
+        Ok(clients
+            .iter()
             .filter(|c| c.tile.is_some() && c.launch_uri.is_some() && c.roles.contains(&role))
+            .cloned()
             .collect())
+    }
+
+    /// Forgets the cached tiles (a registration or removal on this instance).
+    pub(crate) fn forget_tiles(&self) {
+        if let Ok(mut cached) = self.tiles.lock() {
+            *cached = None;
+        }
     }
 
     /// A registered app, by its client id (`None`: no such app).

@@ -114,6 +114,7 @@ impl Portal {
             .add_client(&record)
             .await
             .map_err(|e| ClientProblem::Failed(internal(e)))?;
+        self.forget_tiles();
         self.audit_as(
             None,
             actor,
@@ -141,6 +142,7 @@ impl Portal {
             .await
             .map_err(internal)?;
         if removed {
+            self.forget_tiles();
             self.audit_as(None, actor, AuditKind::ClientRemoved, None, Some(client_id))
                 .await;
         }

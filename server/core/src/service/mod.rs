@@ -250,6 +250,9 @@ pub struct Portal {
     sign_ins: std::sync::atomic::AtomicUsize,
     /// Keys the counts of login IDs without an account ([`Portal::unknown_key`]).
     unknown_key_secret: [u8; 32],
+    /// The registered apps, as the portal page's tiles read them: kept for
+    /// [`authorization::TILES_SECS`], so a page view does not read the registry.
+    tiles: std::sync::Mutex<Option<(std::time::Instant, Arc<Vec<crate::ports::ClientRecord>>)>>,
 }
 
 /// One sign-in counted as in flight until dropped.
@@ -302,6 +305,7 @@ impl Portal {
                 rand::rngs::OsRng.fill_bytes(&mut secret);
                 secret
             },
+            tiles: std::sync::Mutex::new(None),
         }
     }
 
