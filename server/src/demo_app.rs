@@ -29,6 +29,8 @@ use portal_core::service::federation::NewClient;
 use portal_core::service::Portal;
 use rand::RngCore as _;
 
+use crate::oidc::{html_escape, see_other};
+
 /// The app's name, as the greeting and the journey say it.
 pub const DEMO_APP_NAME: &str = "Student Learning Space";
 /// The app's own cookies (its session and a sign-in under way), on its own path.
@@ -236,7 +238,7 @@ async fn start(app: &DemoApp, headers: &HeaderMap) -> Result<Response, String> {
             },
         );
     }
-    let mut response = redirect(url.as_str());
+    let mut response = see_other(url.as_str());
     set_cookie(&mut response, FLOW_COOKIE, &flow_id, FLOW_SECS as i64);
     Ok(response)
 }
@@ -288,7 +290,7 @@ async fn callback(
                 }
                 sessions.insert(session.clone(), greeting);
             }
-            let mut response = redirect(Endpoint::DemoApp.path());
+            let mut response = see_other(Endpoint::DemoApp.path());
             set_cookie(&mut response, SESSION_COOKIE, &session, 8 * 3600);
             set_cookie(&mut response, FLOW_COOKIE, "", 0);
             response
@@ -370,7 +372,7 @@ async fn sign_out(State(app): State<Arc<DemoApp>>, headers: HeaderMap) -> Respon
         .append_pair("client_id", &client_id)
         .append_pair("post_logout_redirect_uri", &format!("{issuer}/"))
         .finish();
-    let mut response = redirect(&target);
+    let mut response = see_other(&target);
     set_cookie(&mut response, SESSION_COOKIE, "", 0);
     response
 }
@@ -380,13 +382,6 @@ fn random_id() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn redirect(location: &str) -> Response {
-    match HeaderValue::from_str(location) {
-        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
 }
 
 fn set_cookie(response: &mut Response, name: &str, value: &str, max_age: i64) {
@@ -400,13 +395,6 @@ fn set_cookie(response: &mut Response, name: &str, value: &str, max_age: i64) {
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The demo app's page: the portal's stylesheet, its own heading.

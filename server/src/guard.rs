@@ -162,20 +162,20 @@ pub async fn step_guard(
     // The cookie's session is over: the sign-in page says "Your session has timed out"
     // (once: the dead cookie is removed).
     if context.is_some_and(|ctx| ctx.ended) {
-        let mut response = see_other(&Route::timed_out());
+        let mut response = crate::oidc::see_other(&Route::timed_out());
         if let Ok(value) = header::HeaderValue::from_str(&clear_session_cookie(portal.settings())) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
         return response;
     }
     match redirect_for(state, step) {
-        Some(target) => see_other(target.path()),
+        Some(target) => crate::oidc::see_other(target.path()),
         // The journey is done and an app is waiting for it (single sign-on): back to
         // the app's authorization request, which now gives it a code.
         None if step == Step::Portal && state.signed_in => {
             match crate::oidc::pending_authorization(request.headers()) {
                 Some(query) => {
-                    let mut response = see_other(&format!(
+                    let mut response = crate::oidc::see_other(&format!(
                         "{}?{query}",
                         domain::route::Endpoint::Authorize.path()
                     ));
@@ -192,10 +192,6 @@ pub async fn step_guard(
         // Never cached, like every page: `headers::no_store_unless_static`.
         None => next.run(request).await,
     }
-}
-
-fn see_other(path: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, path)]).into_response()
 }
 
 /// Gives a failed server function the HTTP status its error stands for (401, 409,

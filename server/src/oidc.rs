@@ -25,7 +25,7 @@ use openidconnect::{JsonWebKeyId, PrivateSigningKey as _};
 use portal_core::ports::SigningKeyRecord;
 use portal_core::service::authorization::{
     Authorization, AuthorizationRequest, Identity, IssuedTokens, TokenError, TokenRequest,
-    UntrustedRequest,
+    UntrustedRequest, SCOPES,
 };
 use portal_core::service::federation::NewSigningKey;
 use portal_core::service::{Portal, Settings};
@@ -354,9 +354,7 @@ pub async fn discovery(State(provider): State<Arc<Provider>>, headers: HeaderMap
         .set_token_endpoint(Some(TokenUrl::new(url(Endpoint::Token))?))
         .set_userinfo_endpoint(Some(UserInfoUrl::new(url(Endpoint::UserInfo))?))
         .set_scopes_supported(Some(
-            ["openid", "profile", "email", "school"]
-                .map(|s| Scope::new(s.into()))
-                .to_vec(),
+            SCOPES.iter().map(|s| Scope::new(s.to_string())).collect(),
         ))
         .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
         .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode]))
@@ -511,7 +509,6 @@ async fn authorize_request(
             ],
             state.as_deref(),
             &issuer,
-            settings,
         ),
         Authorization::Granted {
             redirect_uri,
@@ -522,12 +519,8 @@ async fn authorize_request(
             &[("code", code.expose())],
             state.as_deref(),
             &issuer,
-            settings,
         ),
-        Authorization::SignIn {
-            end_session,
-            client: _,
-        } => {
+        Authorization::SignIn { end_session } => {
             // Come back here after signing in, without asking for a fresh sign-in again.
             let again: Vec<(String, String)> = params
                 .into_iter()
@@ -547,7 +540,7 @@ async fn authorize_request(
             append_cookie(&mut response, &return_cookie(&again, settings));
             response
         }
-        Authorization::Journey { client: _ } => {
+        Authorization::Journey => {
             // The portal page sends the browser back here once the journey is done.
             let mut response = see_other(Route::PORTAL.path());
             append_cookie(&mut response, &return_cookie(&params, settings));
@@ -556,7 +549,8 @@ async fn authorize_request(
     }
 }
 
-fn see_other(location: &str) -> Response {
+/// `303 See Other` to `location` (500 if it cannot be a header value).
+pub(crate) fn see_other(location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -575,7 +569,6 @@ fn back_to_app(
     params: &[(&str, &str)],
     state: Option<&str>,
     issuer: &str,
-    _settings: &Settings,
 ) -> Response {
     let Ok(mut url) = url::Url::parse(redirect_uri) else {
         return untrusted_page(&HeaderMap::new(), Refused::UnknownAddress);
@@ -599,24 +592,17 @@ fn back_to_app(
     response
 }
 
-/// The cookie that brings the browser back to the authorization request.
+/// The cookie that brings the browser back to the authorization request (too long a
+/// request is not kept: the person ends on the portal page instead).
 fn return_cookie(params: &[(String, String)], settings: &Settings) -> String {
     let query = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params)
         .finish();
-    let (value, max_age) = if query.len() <= MAX_RETURN_QUERY {
-        (query, RETURN_COOKIE_SECS)
+    if query.len() <= MAX_RETURN_QUERY {
+        app::ssr::context::return_cookie(&query, RETURN_COOKIE_SECS, settings)
     } else {
-        (String::new(), 0)
-    };
-    cookie::Cookie::build((RETURN_COOKIE, value))
-        .http_only(true)
-        .secure(settings.secure_cookies)
-        .same_site(cookie::SameSite::Lax)
-        .path("/")
-        .max_age(cookie::time::Duration::seconds(max_age))
-        .build()
-        .to_string()
+        clear_return_cookie(settings)
+    }
 }
 
 /// The pending authorization request's query, from the return cookie, if any.
@@ -682,7 +668,8 @@ fn untrusted_page(headers: &HeaderMap, why: Refused) -> Response {
         .into_response()
 }
 
-fn html_escape(text: &str) -> String {
+/// `text` safe inside HTML text and quoted attribute values.
+pub(crate) fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -755,26 +742,19 @@ async fn sign_tokens(
     issued: IssuedTokens,
 ) -> Result<Vec<u8>, String> {
     use openidconnect::{
-        AccessToken, Audience, EndUserEmail, EndUserName, EndUserUsername, IdTokenClaims,
-        IdTokenFields, IssuerUrl, LocalizedClaim, Nonce, Scope, StandardClaims, SubjectIdentifier,
+        AccessToken, Audience, IdTokenClaims, IdTokenFields, IssuerUrl, Nonce, Scope,
     };
     let key = provider.signing_key().await?;
     let at = |secs: i64| {
         chrono::DateTime::<chrono::Utc>::from_timestamp(secs, 0).ok_or("time out of range")
     };
     let identity = &issued.identity;
-    let standard = StandardClaims::new(SubjectIdentifier::new(identity.subject.clone()))
-        .set_preferred_username(Some(EndUserUsername::new(identity.login_id.clone())))
-        .set_email(Some(EndUserEmail::new(identity.login_id.clone())))
-        .set_name(Some(LocalizedClaim::from(EndUserName::new(
-            identity.name.clone(),
-        ))));
     let claims = IdTokenClaims::new(
         IssuerUrl::new(issuer.to_string()).map_err(|e| e.to_string())?,
         vec![Audience::new(issued.client_id.clone())],
         at(issued.issued_at + issued.expires_in)?,
         at(issued.issued_at)?,
-        standard,
+        standard_claims(identity),
         school_claims(identity),
     )
     .set_auth_time(Some(at(issued.auth_time)?))
@@ -805,6 +785,21 @@ async fn sign_tokens(
             .collect(),
     ));
     serde_json::to_vec(&response).map_err(|e| e.to_string())
+}
+
+/// The claims of every scope, as the id token and userinfo both carry them: `sub`, the
+/// login ID as `preferred_username` and `email`, and `name`.
+fn standard_claims(identity: &Identity) -> openidconnect::StandardClaims<CoreGenderClaim> {
+    use openidconnect::{
+        EndUserEmail, EndUserName, EndUserUsername, LocalizedClaim, StandardClaims,
+        SubjectIdentifier,
+    };
+    StandardClaims::new(SubjectIdentifier::new(identity.subject.clone()))
+        .set_preferred_username(Some(EndUserUsername::new(identity.login_id.clone())))
+        .set_email(Some(EndUserEmail::new(identity.login_id.clone())))
+        .set_name(Some(LocalizedClaim::from(EndUserName::new(
+            identity.name.clone(),
+        ))))
 }
 
 fn school_claims(identity: &Identity) -> SchoolClaims {
@@ -860,10 +855,7 @@ fn token_error(error: TokenError) -> Response {
 
 /// `GET` or `POST /oidc/userinfo` with `Authorization: Bearer`.
 pub async fn userinfo(State(provider): State<Arc<Provider>>, headers: HeaderMap) -> Response {
-    use openidconnect::{
-        EndUserEmail, EndUserName, EndUserUsername, LocalizedClaim, StandardClaims,
-        SubjectIdentifier, UserInfoClaims,
-    };
+    use openidconnect::UserInfoClaims;
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -888,15 +880,8 @@ pub async fn userinfo(State(provider): State<Arc<Provider>>, headers: HeaderMap)
         )
             .into_response();
     };
-    let claims: UserInfoClaims<SchoolClaims, CoreGenderClaim> = UserInfoClaims::new(
-        StandardClaims::new(SubjectIdentifier::new(identity.subject.clone()))
-            .set_preferred_username(Some(EndUserUsername::new(identity.login_id.clone())))
-            .set_email(Some(EndUserEmail::new(identity.login_id.clone())))
-            .set_name(Some(LocalizedClaim::from(EndUserName::new(
-                identity.name.clone(),
-            )))),
-        school_claims(&identity),
-    );
+    let claims: UserInfoClaims<SchoolClaims, CoreGenderClaim> =
+        UserInfoClaims::new(standard_claims(&identity), school_claims(&identity));
     match serde_json::to_vec(&claims) {
         Ok(body) => json_response(StatusCode::OK, body, None),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -915,12 +900,11 @@ pub async fn end_session_page(
     Extension(context): Extension<RequestContext>,
 ) -> Response {
     let query = uri.query().unwrap_or("");
+    let target = logout_target(&provider.portal, query).await;
     if context.session.is_none() {
         // Nothing to end: straight on.
-        let target = logout_target(&provider.portal, query).await;
         return see_other(&target);
     }
-    let target = logout_target(&provider.portal, query).await;
     let target_origin = url::Url::parse(&target)
         .ok()
         .map(|url| url.origin().ascii_serialization());

@@ -38,6 +38,15 @@ pub(crate) mod server {
             .unwrap_or_default()
     }
 
+    /// Reads a part of the request's context in place (no copy of the request or the
+    /// session): what every page render needs.
+    pub fn read_request_context<R>(read: impl FnOnce(&RequestContext) -> R) -> Option<R> {
+        leptos::prelude::with_context::<http::request::Parts, _>(|parts| {
+            parts.extensions.get::<RequestContext>().map(read)
+        })
+        .flatten()
+    }
+
     pub fn session() -> Result<ActiveSession, AppError> {
         request_context().session.ok_or(AppError::SessionEnded)
     }

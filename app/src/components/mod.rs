@@ -134,7 +134,7 @@ pub fn SsprFrame(
 fn returning_app() -> Option<String> {
     #[cfg(feature = "ssr")]
     {
-        crate::api::server::request_context().returning_to
+        crate::api::server::read_request_context(|ctx| ctx.returning_to.clone()).flatten()
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -27,6 +27,12 @@ pub struct RequestContext {
 /// the person signs in or finishes the first-login journey.
 pub const RETURN_COOKIE: &str = "portal_sign_on";
 
+/// `Set-Cookie` value that remembers a pending authorization request (its query) for
+/// `max_age_secs`.
+pub fn return_cookie(query: &str, max_age_secs: i64, settings: &Settings) -> String {
+    portal_cookie(RETURN_COOKIE, query, max_age_secs, settings)
+}
+
 /// `Set-Cookie` value that forgets a pending authorization request.
 pub fn clear_return_cookie(settings: &Settings) -> String {
     clear_cookie(RETURN_COOKIE, settings)
@@ -184,12 +190,23 @@ pub fn clear_session_cookie(settings: &Settings) -> String {
 }
 
 fn clear_cookie(name: &'static str, settings: &Settings) -> String {
-    cookie::Cookie::build((name, ""))
+    portal_cookie(name, "", 0, settings)
+}
+
+/// A cookie of the portal's kind (`HttpOnly`, `SameSite=Lax`, the whole site, `Secure`
+/// over HTTPS) that lives `max_age_secs`.
+fn portal_cookie(
+    name: &'static str,
+    value: &str,
+    max_age_secs: i64,
+    settings: &Settings,
+) -> String {
+    cookie::Cookie::build((name, value))
         .http_only(true)
         .secure(settings.secure_cookies)
         .same_site(cookie::SameSite::Lax)
         .path("/")
-        .max_age(cookie::time::Duration::ZERO)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
         .build()
         .to_string()
 }

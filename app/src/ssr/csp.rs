@@ -39,7 +39,8 @@ pub fn set_page_policy() {
     ) else {
         return;
     };
-    let app_origin = crate::api::server::request_context().returning_origin;
+    let app_origin =
+        crate::api::server::read_request_context(|ctx| ctx.returning_origin.clone()).flatten();
     if let Ok(value) = http::HeaderValue::from_str(&page_policy(&nonce, app_origin.as_deref())) {
         response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
     }

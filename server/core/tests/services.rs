@@ -1146,8 +1146,28 @@ mod sign_on {
                 .unwrap_err(),
             TokenError::InvalidGrant(_)
         ));
-        let refused = w.events(w.id(ALLEN).await).await;
-        assert!(!refused.is_empty());
+        // Each refusal of the registered app is audited with why; the unknown client's
+        // only counted.
+        let refused: Vec<String> = w
+            .store
+            .all_audit_events()
+            .into_iter()
+            .filter(|e| e.kind == "sign_on_refused")
+            .filter_map(|e| e.detail)
+            .collect();
+        assert!(
+            refused
+                .iter()
+                .any(|d| *d == format!("{client}: invalid_client: client authentication failed")),
+            "{refused:?}"
+        );
+        assert!(refused
+            .iter()
+            .any(|d| d.starts_with(&format!("{client}: invalid_grant"))));
+        assert!(
+            !refused.iter().any(|d| d.contains("no-such-client")),
+            "{refused:?}"
+        );
     }
 
     fn refused(decision: &Authorization) -> &'static str {
@@ -1259,7 +1279,7 @@ mod sign_on {
                 .authorize(&request(&client), Some(&session), None)
                 .await
                 .unwrap(),
-            Authorization::Journey { .. }
+            Authorization::Journey
         ));
         assert_eq!(
             refused(
@@ -1277,7 +1297,7 @@ mod sign_on {
                 .authorize(&request(&client), Some(&w.live(&token).await), None)
                 .await
                 .unwrap(),
-            Authorization::Journey { .. }
+            Authorization::Journey
         ));
         // A staff member's app refuses a student.
         let staff_only = w

@@ -1446,8 +1446,7 @@ macro_rules! sql_store {
             ) -> Result<String, StoreError> {
                 // Read first: after an account's first sign-on, every token and
                 // userinfo call finds it without a write.
-                let stored: Option<String> =
-                    sqlx::query_scalar("SELECT subject FROM oidc_subjects WHERE account_id = $1")
+                let stored: Option<String> = sqlx::query_scalar(SUBJECT)
                         .bind(account)
                         .fetch_optional(&self.pool)
                         .await
@@ -1464,7 +1463,7 @@ macro_rules! sql_store {
                 .execute(&self.pool)
                 .await
                 .map_err(db_error)?;
-                sqlx::query_scalar("SELECT subject FROM oidc_subjects WHERE account_id = $1")
+                sqlx::query_scalar(SUBJECT)
                     .bind(account)
                     .fetch_one(&self.pool)
                     .await
@@ -1591,6 +1590,9 @@ macro_rules! sql_store {
                 .transpose()
             }
         }
+
+        /// An account's `sub`.
+        const SUBJECT: &str = "SELECT subject FROM oidc_subjects WHERE account_id = $1";
 
         /// A client's columns, read by [`client_from_row`].
         const CLIENT_COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, roles, \

@@ -31,7 +31,7 @@ pub const TILES_SECS: u64 = 10;
 /// The scope that adds the school's claims (role, school, class).
 pub const SCHOOL_SCOPE: &str = "school";
 /// The scopes this provider knows; others asked for are left out of the grant.
-pub const SCOPES: [&str; 5] = ["openid", "profile", "email", SCHOOL_SCOPE, "offline_access"];
+pub const SCOPES: [&str; 4] = ["openid", "profile", "email", SCHOOL_SCOPE];
 
 /// An authorization request's parameters, as they came (each may be missing).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,13 +51,12 @@ pub struct AuthorizationRequest {
     pub request_object: bool,
 }
 
-/// Why an authorization request cannot even be answered to its app: the person sees
-/// this, and the browser stays here (never an open redirect).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+/// Why an authorization request cannot even be answered to its app: the person is told
+/// (in their language: `app::ssr::sign_on`), and the browser stays here (never an open
+/// redirect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UntrustedRequest {
-    #[error("This app is not registered with the portal.")]
     UnknownClient,
-    #[error("This app asked to return to an address it is not registered with.")]
     RedirectUri,
 }
 
@@ -87,9 +86,9 @@ pub enum Authorization {
     },
     /// Sign in first, then ask again; `end_session`: the app asked for a fresh sign-in
     /// (`prompt=login`, `max_age`), so the current session ends.
-    SignIn { end_session: bool, client: String },
+    SignIn { end_session: bool },
     /// Finish the first-login journey first, then ask again.
-    Journey { client: String },
+    Journey,
     /// Send the browser back to the app with this code.
     Granted {
         redirect_uri: String,
@@ -241,13 +240,9 @@ impl Portal {
                 Ok(needed)
             }
         };
-        let name = client.name.clone();
         let decision = match session {
             None => interaction(
-                Authorization::SignIn {
-                    end_session: false,
-                    client: name,
-                },
+                Authorization::SignIn { end_session: false },
                 Refusal::new(
                     "login_required",
                     "the person is not signed in to the portal",
@@ -259,17 +254,14 @@ impl Portal {
                     .is_some_and(|max_age| now - session.record.reauth_at > max_age);
                 if checked.prompt_login || too_old {
                     interaction(
-                        Authorization::SignIn {
-                            end_session: true,
-                            client: name,
-                        },
+                        Authorization::SignIn { end_session: true },
                         Refusal::new("login_required", "a fresh sign-in is needed"),
                     )
                 } else if session.account.is_locked(now) {
                     Err(Refusal::new("access_denied", "the account is locked"))
                 } else if !journey_done(session) {
                     interaction(
-                        Authorization::Journey { client: name },
+                        Authorization::Journey,
                         Refusal::new(
                             "interaction_required",
                             "the account has not finished its first login",
@@ -689,7 +681,7 @@ fn check_request(
     }
     let scope = SCOPES
         .iter()
-        .filter(|known| asked.contains(known) && **known != "offline_access")
+        .filter(|known| asked.contains(known))
         .copied()
         .collect::<Vec<_>>()
         .join(" ");
