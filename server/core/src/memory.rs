@@ -340,6 +340,19 @@ impl State {
         Ok(())
     }
 
+    /// Whether `event` could go in (its account there: the foreign key).
+    fn check_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        match event.account_id {
+            Some(account) if !self.accounts.contains_key(&account) => Err(missing("account")),
+            _ => Ok(()),
+        }
+    }
+
+    fn insert_audit(&mut self, event: &AuditEvent) {
+        let id = next(&mut self.sequences.audit_events);
+        self.audit_events.insert(id, event.clone());
+    }
+
     fn insert_session(&mut self, token_hash: &[u8], account: AccountId, now: Timestamp) {
         self.sessions.insert(
             token_hash.to_vec(),
@@ -513,11 +526,13 @@ impl Accounts for MemoryStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut s = self.state()?;
-        // The one statement that can fail is the new session's insert: checked first,
-        // so a failure changes nothing (the transaction's rollback).
+        // The statements that can fail are the new session's and the audit event's
+        // inserts: checked first, so a failure changes nothing (the transaction's
+        // rollback).
         if let Some(token_hash) = replacement.new_session {
             s.check_new_session(token_hash, account, true)?;
         }
+        s.check_audit(replacement.audit)?;
         s.keep_in_history(account, now);
         // Keep the newest `history` ordinary entries; temporary ones stay for good.
         let kept: std::collections::HashSet<i64> = s
@@ -550,6 +565,7 @@ impl Accounts for MemoryStore {
         if let Some(token_hash) = replacement.new_session {
             s.insert_session(token_hash, account, now);
         }
+        s.insert_audit(replacement.audit);
         Ok(())
     }
 
@@ -559,11 +575,13 @@ impl Accounts for MemoryStore {
         answers: &[StoredAnswer],
         token_hash: &[u8],
         _now: Timestamp,
+        audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let mut s = self.state()?;
         if !answers.is_empty() && !s.accounts.contains_key(&account) {
             return Err(missing("account"));
         }
+        s.check_audit(audit)?;
         if answers.len() > domain::answers::QUESTION_COUNT {
             // `CHECK (slot BETWEEN 0 AND 2)`.
             return Err(StoreError::Other(
@@ -579,6 +597,7 @@ impl Accounts for MemoryStore {
             session.pending_questions = None;
             session.redo_until = None;
         }
+        s.insert_audit(audit);
         Ok(())
     }
 }
@@ -591,15 +610,18 @@ impl Sessions for MemoryStore {
         account: AccountId,
         now: Timestamp,
         upgrade: Option<HashUpgrade<'_>>,
+        audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let mut s = self.state()?;
         s.check_new_session(token_hash, account, false)?;
+        s.check_audit(audit)?;
         if let Some(row) = s.accounts.get_mut(&account) {
             row.last_sign_in_at = Some(now);
             row.reset_notice_at = None;
         }
         s.confirm_password(account, upgrade);
         s.insert_session(token_hash, account, now);
+        s.insert_audit(audit);
         Ok(())
     }
 
@@ -1155,13 +1177,8 @@ impl StaffRecords for MemoryStore {
 impl Audit for MemoryStore {
     async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
         let mut s = self.state()?;
-        if let Some(account) = event.account_id {
-            if !s.accounts.contains_key(&account) {
-                return Err(missing("account"));
-            }
-        }
-        let id = next(&mut s.sequences.audit_events);
-        s.audit_events.insert(id, event);
+        s.check_audit(&event)?;
+        s.insert_audit(&event);
         Ok(())
     }
 

@@ -206,6 +206,8 @@ pub struct PasswordReplacement<'a> {
     pub history: usize,
     /// Set by a forgot-password reset: the next sign-in says so.
     pub reset: bool,
+    /// The change's audit event, written in the same transaction.
+    pub audit: &'a AuditEvent,
 }
 
 /// A forgot-password attempt in progress.
@@ -315,21 +317,23 @@ pub trait Accounts: Send + Sync + 'static {
     async fn password_history(&self, account: AccountId) -> Result<Vec<String>, StoreError>;
     /// Replaces the password: the old hash goes to the history (pruned to
     /// `history` entries plus every temporary one), the temporary flag is cleared, every
-    /// session ends and `new_session` (if any) starts — in one transaction.
+    /// session ends, `new_session` (if any) starts and the change's audit event is
+    /// written — in one transaction.
     async fn replace_password(
         &self,
         account: AccountId,
         replacement: PasswordReplacement<'_>,
         now: Timestamp,
     ) -> Result<(), StoreError>;
-    /// Replaces the account's answers and clears the session's pending choices,
-    /// in one transaction.
+    /// Replaces the account's answers, clears the session's pending choices and writes
+    /// `audit`, in one transaction.
     async fn save_answers(
         &self,
         account: AccountId,
         answers: &[StoredAnswer],
         token_hash: &[u8],
         now: Timestamp,
+        audit: &AuditEvent,
     ) -> Result<(), StoreError>;
 }
 
@@ -338,13 +342,15 @@ pub trait Accounts: Send + Sync + 'static {
 pub trait Sessions: Send + Sync + 'static {
     /// Ends a claimed check that found the right password: creates the session,
     /// records the sign-in time, clears the failure streak and lockouts, and swaps in
-    /// `upgraded_hash` if the stored hash is still `old_hash` — in one transaction.
+    /// `upgraded_hash` if the stored hash is still `old_hash`, and writes the sign-in's
+    /// `audit` event — in one transaction.
     async fn start_session(
         &self,
         token_hash: &[u8],
         account: AccountId,
         now: Timestamp,
         upgrade: Option<HashUpgrade<'_>>,
+        audit: &AuditEvent,
     ) -> Result<(), StoreError>;
     async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError>;
     /// A request's session and its account, in one look-up. With `seen`, the session is

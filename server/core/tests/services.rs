@@ -16,7 +16,8 @@ use domain::provisioning::Role;
 use domain::secret::Secret;
 use portal_core::memory::{FakeClock, FakeHasher, MemoryStore};
 use portal_core::ports::{
-    AccountId, Accounts, Audit, Clock as _, NewAccount, ResetLimit, StaffRecords, StoredAnswer,
+    AccountId, Accounts, Audit, AuditEvent, Clock as _, NewAccount, ResetLimit, StaffRecords,
+    StoredAnswer,
 };
 use portal_core::service::{ActiveSession, NewToken, Portal, Settings};
 use portal_core::throttle::ThrottleSettings;
@@ -117,7 +118,20 @@ impl World {
         });
         world
             .store
-            .save_answers(teacher, &answers, b"no session", world.clock.now())
+            .save_answers(
+                teacher,
+                &answers,
+                b"no session",
+                world.clock.now(),
+                &AuditEvent {
+                    at: world.clock.now(),
+                    account_id: Some(teacher),
+                    actor: "seed".into(),
+                    kind: "answers set".into(),
+                    client: None,
+                    detail: None,
+                },
+            )
             .await
             .unwrap();
         world

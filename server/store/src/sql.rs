@@ -190,7 +190,7 @@ macro_rules! shared_sql {
         rows.iter().map(account_from_row).collect()
     }};
     // One statement, run for its effect.
-    (execute, $sql:literal, $pool:expr $(, $arg:expr)* $(,)?) => {{
+    (execute, $sql:expr, $pool:expr $(, $arg:expr)* $(,)?) => {{
         sqlx::query($sql)
             $(.bind($arg))*
             .execute($pool)
@@ -354,7 +354,7 @@ macro_rules! sql_store {
         };
         use sqlx::Row;
 
-        use crate::{parse_slots, slots_text, ACCOUNT_COLUMNS};
+        use crate::{parse_slots, slots_text, ACCOUNT_COLUMNS, INSERT_AUDIT};
         use super::db_error;
 
         /// A new session row, inside the caller's transaction (sign-in, password change).
@@ -379,18 +379,44 @@ macro_rules! sql_store {
             Ok(())
         }
 
+        /// An audit event, inside the transaction of the change it records: both are
+        /// committed or neither.
+        async fn insert_audit(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            event: &AuditEvent,
+        ) -> Result<(), StoreError> {
+            sqlx::query(INSERT_AUDIT)
+                .bind(event.at)
+                .bind(event.account_id)
+                .bind(&event.actor)
+                .bind(&event.kind)
+                .bind(&event.client)
+                .bind(&event.detail)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_error)?;
+            Ok(())
+        }
+
         /// A claimed check found the right password: end the claim, clear the failure streak
         /// and lockouts, and swap in an upgraded hash if the stored one is still the one checked.
+        /// With `signed_in_at`, the same statement records the sign-in (and clears the
+        /// "your password was reset" notice it showed).
         async fn confirm_password(
             tx: &mut sqlx::Transaction<'_, $db>,
             account: AccountId,
             upgrade: Option<HashUpgrade<'_>>,
+            signed_in_at: Option<Timestamp>,
         ) -> Result<(), StoreError> {
             sqlx::query(
                 "UPDATE accounts SET failed_count = 0, lockout_count = 0, locked_until = NULL, \
-                 attempts_in_flight = CASE WHEN attempts_in_flight > 0 THEN attempts_in_flight - 1 ELSE 0 END WHERE id = $1",
+                 attempts_in_flight = CASE WHEN attempts_in_flight > 0 THEN attempts_in_flight - 1 ELSE 0 END, \
+                 last_sign_in_at = CASE WHEN $2 THEN $3 ELSE last_sign_in_at END, \
+                 reset_notice_at = CASE WHEN $2 THEN NULL ELSE reset_notice_at END WHERE id = $1",
             )
             .bind(account)
+            .bind(signed_in_at.is_some())
+            .bind(signed_in_at.unwrap_or(0))
             .execute(&mut **tx)
             .await
             .map_err(db_error)?;
@@ -599,6 +625,7 @@ macro_rules! sql_store {
                 if let Some(token_hash) = replacement.new_session {
                     insert_session(&mut tx, token_hash, account, now).await?;
                 }
+                insert_audit(&mut tx, replacement.audit).await?;
                 tx.commit().await.map_err(db_error)
             }
 
@@ -608,6 +635,7 @@ macro_rules! sql_store {
                 answers: &[StoredAnswer],
                 token_hash: &[u8],
                 now: Timestamp,
+                audit: &AuditEvent,
             ) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await.map_err(db_error)?;
                 sqlx::query("DELETE FROM security_answers WHERE account_id = $1")
@@ -615,19 +643,24 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_error)?;
-                for (slot, answer) in answers.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO security_answers (account_id, slot, question_id, answer_hash, set_at) \
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(account)
-                    .bind(slot as i64)
-                    .bind(&answer.question_id)
-                    .bind(&answer.answer_hash)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_error)?;
+                // Every answer in one statement (one round trip, not one per answer).
+                if !answers.is_empty() {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO security_answers (account_id, slot, question_id, answer_hash, set_at) ",
+                    );
+                    insert.push_values(answers.iter().enumerate(), |mut row, (slot, answer)| {
+                        row.push_bind(account)
+                            .push_bind(slot as i64)
+                            .push_bind(&answer.question_id)
+                            .push_bind(&answer.answer_hash)
+                            .push_bind(now);
+                    });
+                    insert
+                        .build()
+                        .persistent(true)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_error)?;
                 }
                 sqlx::query(
                     "UPDATE sessions SET pending_questions = NULL, redo_until = NULL WHERE token_hash = $1",
@@ -636,6 +669,7 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
+                insert_audit(&mut tx, audit).await?;
                 tx.commit().await.map_err(db_error)
             }
         }
@@ -648,18 +682,12 @@ macro_rules! sql_store {
                 account: AccountId,
                 now: Timestamp,
                 upgrade: Option<HashUpgrade<'_>>,
+                audit: &AuditEvent,
             ) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await.map_err(db_error)?;
-                sqlx::query(
-                    "UPDATE accounts SET last_sign_in_at = $1, reset_notice_at = NULL WHERE id = $2",
-                )
-                .bind(now)
-                .bind(account)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-                confirm_password(&mut tx, account, upgrade).await?;
+                confirm_password(&mut tx, account, upgrade, Some(now)).await?;
                 insert_session(&mut tx, token_hash, account, now).await?;
+                insert_audit(&mut tx, audit).await?;
                 tx.commit().await.map_err(db_error)
             }
 
@@ -862,7 +890,7 @@ macro_rules! sql_store {
                 upgrade: Option<HashUpgrade<'_>>,
             ) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await.map_err(db_error)?;
-                confirm_password(&mut tx, account, upgrade).await?;
+                confirm_password(&mut tx, account, upgrade, None).await?;
                 tx.commit().await.map_err(db_error)
             }
 
@@ -1255,8 +1283,7 @@ macro_rules! sql_store {
             async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
                 shared_sql!(
                     execute,
-                    "INSERT INTO audit_events (at, account_id, actor, kind, client, detail) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    INSERT_AUDIT,
                     &self.pool,
                     event.at,
                     event.account_id,

@@ -84,6 +84,29 @@ impl Drop for Backend {
     }
 }
 
+/// The audit event a sign-in, an answer set or a password change writes with it.
+fn recorded(account: AccountId, kind: &str) -> AuditEvent {
+    AuditEvent {
+        at: T0,
+        account_id: Some(account),
+        actor: "self".into(),
+        kind: kind.into(),
+        client: Some("127.0.0.1".into()),
+        detail: None,
+    }
+}
+
+/// The kinds of the account's audit trail, oldest first.
+async fn audit_kinds(store: &Arc<dyn Store>, account: AccountId) -> Vec<String> {
+    store
+        .audit_history(account)
+        .await
+        .expect("audit history")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect()
+}
+
 fn student(login: &str, name: &str) -> NewAccount {
     NewAccount {
         login_id: login.to_string(),
@@ -195,7 +218,7 @@ async fn sessions_live_and_die(store: Arc<dyn Store>) {
         .expect("insert");
     let token = [7u8; 32];
     store
-        .start_session(&token, id, T0, None)
+        .start_session(&token, id, T0, None, &recorded(id, "sign-in"))
         .await
         .expect("start");
     let s = store.session(&token).await.expect("get").expect("found");
@@ -306,6 +329,7 @@ async fn sessions_live_and_die(store: Arc<dyn Store>) {
             }),
             &token,
             T0,
+            &recorded(id, "answers"),
         )
         .await
         .expect("answers");
@@ -421,6 +445,7 @@ async fn distinct_failures_lock_and_a_success_clears(store: Arc<dyn Store>) {
                 old_hash: &old,
                 new_hash: "$argon2id$new",
             }),
+            &recorded(id, "sign-in"),
         )
         .await
         .expect("start");
@@ -469,6 +494,7 @@ async fn password_history_keeps_five_and_every_temporary_one(store: Arc<dyn Stor
                     new_session: Some(&[n; 32]),
                     history: 5,
                     reset: n == 7,
+                    audit: &recorded(id, "password"),
                 },
                 T0 + i64::from(n),
             )
@@ -789,6 +815,7 @@ async fn a_practice_restart_clears_one_account_and_nothing_else(store: Arc<dyn S
                     new_session: Some(&[n; 32]),
                     history: 5,
                     reset: false,
+                    audit: &recorded(id, "password"),
                 },
                 T0 + 1,
             )
@@ -803,6 +830,7 @@ async fn a_practice_restart_clears_one_account_and_nothing_else(store: Arc<dyn S
                 }),
                 &[n; 32],
                 T0 + 2,
+                &recorded(id, "answers"),
             )
             .await
             .expect("answers");
@@ -959,11 +987,20 @@ async fn a_purge_deletes_what_expired_and_keeps_what_is_live(store: Arc<dyn Stor
             .expect("redeem");
     }
     store
-        .start_session(&[1; 32], id, T0, None)
+        .start_session(&[1; 32], id, T0, None, &recorded(id, "sign-in"))
         .await
         .expect("old");
     store
-        .start_session(&[2; 32], id, T0 + 900, None)
+        .start_session(
+            &[2; 32],
+            id,
+            T0 + 900,
+            None,
+            &AuditEvent {
+                at: T0 + 900,
+                ..recorded(id, "sign-in")
+            },
+        )
         .await
         .expect("new");
     for (token, at) in [([3u8; 32], T0), ([4u8; 32], T0 + 900)] {
@@ -1053,7 +1090,8 @@ async fn a_purge_deletes_what_expired_and_keeps_what_is_live(store: Arc<dyn Stor
             batches: 1,
             reset_limits: 1,
             unknown_sign_ins: 1,
-            audit_events: 1,
+            // The old sign-in's and the old event.
+            audit_events: 2,
             signing_keys: 1,
             codes: 1,
             access_tokens: 1,
@@ -1104,7 +1142,8 @@ async fn a_purge_deletes_what_expired_and_keeps_what_is_live(store: Arc<dyn Stor
         .await
         .expect("b")
         .is_some());
-    assert_eq!(store.audit_history(id).await.expect("audit").len(), 1);
+    // The new sign-in's and the new event.
+    assert_eq!(store.audit_history(id).await.expect("audit").len(), 2);
     // A second run (another instance) finds nothing left to delete.
     assert_eq!(
         store.purge(&retention).await.expect("purge"),
@@ -1181,13 +1220,20 @@ async fn rows_that_break_the_schema_are_refused_and_change_nothing(store: Arc<dy
         .await
         .expect("insert");
     store
-        .start_session(&[1; 32], id, T0, None)
+        .start_session(&[1; 32], id, T0, None, &recorded(id, "sign-in"))
         .await
         .expect("start");
-    let again = store.start_session(&[1; 32], id, T0 + 1, None).await;
+    let again = store
+        .start_session(&[1; 32], id, T0 + 1, None, &recorded(id, "sign-in again"))
+        .await;
     assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
     let account = store.account(id).await.expect("a").expect("a");
     assert_eq!(account.last_sign_in_at, Some(T0), "rolled back");
+    assert_eq!(
+        audit_kinds(&store, id).await,
+        ["sign-in"],
+        "the refused sign-in's audit event went with it"
+    );
     assert_eq!(
         store
             .session(&[1; 32])
@@ -1198,7 +1244,9 @@ async fn rows_that_break_the_schema_are_refused_and_change_nothing(store: Arc<dy
     );
 
     let ghost = id + 1000;
-    let refused = store.start_session(&[2; 32], ghost, T0, None).await;
+    let refused = store
+        .start_session(&[2; 32], ghost, T0, None, &recorded(ghost, "sign-in"))
+        .await;
     assert!(matches!(refused, Err(StoreError::Other(_))), "{refused:?}");
     assert!(store.session(&[2; 32]).await.expect("s").is_none());
     let refused = store
@@ -1224,6 +1272,55 @@ async fn rows_that_break_the_schema_are_refused_and_change_nothing(store: Arc<dy
     assert!(matches!(refused, Err(StoreError::Conflict)), "{refused:?}");
     let refused = store.save_import_batch("NOWHERE", id, b"x", T0).await;
     assert!(matches!(refused, Err(StoreError::Other(_))), "{refused:?}");
+
+    // A change and its audit event go in together or not at all: an event the schema
+    // refuses (its account does not exist) takes the change back with it.
+    let before = store.account(id).await.expect("a").expect("a");
+    let trail = audit_kinds(&store, id).await;
+    let refused = store
+        .start_session(&[4; 32], id, T0 + 5, None, &recorded(ghost, "sign-in"))
+        .await;
+    assert!(matches!(refused, Err(StoreError::Other(_))), "{refused:?}");
+    assert!(store.session(&[4; 32]).await.expect("s").is_none());
+    let refused = store
+        .save_answers(
+            id,
+            &[0, 1, 2].map(|i| StoredAnswer {
+                question_id: format!("q{i}"),
+                answer_hash: format!("h{i}"),
+            }),
+            &[1; 32],
+            T0 + 5,
+            &recorded(ghost, "answers"),
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::Other(_))), "{refused:?}");
+    assert!(store.answers(id).await.expect("answers").is_empty());
+    let refused = store
+        .replace_password(
+            id,
+            PasswordReplacement {
+                new_hash: "never stored",
+                new_session: Some(&[5; 32]),
+                history: 5,
+                reset: false,
+                audit: &recorded(ghost, "password"),
+            },
+            T0 + 5,
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::Other(_))), "{refused:?}");
+    let after = store.account(id).await.expect("a").expect("a");
+    assert_eq!(after.password_hash, before.password_hash);
+    assert_eq!(after.last_sign_in_at, before.last_sign_in_at);
+    assert!(after.temporary_password);
+    assert!(store.password_history(id).await.expect("h").is_empty());
+    assert!(
+        store.session(&[1; 32]).await.expect("s").is_some(),
+        "still signed in"
+    );
+    assert!(store.session(&[5; 32]).await.expect("s").is_none());
+    assert_eq!(audit_kinds(&store, id).await, trail);
 }
 
 /// A right password ends its claim (sign-in or the SSPR's sign-in); an upgraded hash
@@ -1242,6 +1339,7 @@ async fn a_sign_in_ends_its_claim_and_swaps_only_the_hash_it_checked(store: Arc<
                 new_session: None,
                 history: 5,
                 reset: true,
+                audit: &recorded(id, "password"),
             },
             T0 + 1,
         )
@@ -1266,6 +1364,7 @@ async fn a_sign_in_ends_its_claim_and_swaps_only_the_hash_it_checked(store: Arc<
                 old_hash: "not the stored one",
                 new_hash: "upgraded",
             }),
+            &recorded(id, "sign-in"),
         )
         .await
         .expect("start");
@@ -1315,7 +1414,7 @@ async fn staff_actions_end_sessions_attempts_and_streaks(store: Arc<dyn Store>) 
         .expect("a")
         .password_hash;
     store
-        .start_session(&[1; 32], id, T0, None)
+        .start_session(&[1; 32], id, T0, None, &recorded(id, "sign-in"))
         .await
         .expect("start");
     store
@@ -1327,6 +1426,7 @@ async fn staff_actions_end_sessions_attempts_and_streaks(store: Arc<dyn Store>) 
             }),
             &[1; 32],
             T0,
+            &recorded(id, "answers"),
         )
         .await
         .expect("answers");
@@ -1373,7 +1473,7 @@ async fn staff_actions_end_sessions_attempts_and_streaks(store: Arc<dyn Store>) 
         }
     };
     store
-        .start_session(&[2; 32], id, T0, None)
+        .start_session(&[2; 32], id, T0, None, &recorded(id, "sign-in"))
         .await
         .expect("start");
     assert_eq!(fail(1, T0).await, FailureOutcome::Counted { failures: 1 });

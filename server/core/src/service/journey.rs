@@ -4,7 +4,7 @@
 use base64::Engine as _;
 
 use super::{
-    hash_error, internal, ActiveSession, CredentialChange, NewToken, Portal,
+    count_event, hash_error, internal, ActiveSession, CredentialChange, NewToken, Portal,
     PENDING_QUESTIONS_PURPOSE,
 };
 use crate::ports::StoredAnswer;
@@ -62,22 +62,24 @@ impl Portal {
                 answer_hash: self.hasher.hash(&normal).await.map_err(hash_error)?,
             });
         }
+        let audit = self.audit_event(
+            Some(session.account.id),
+            "self",
+            AuditKind::AnswersSet,
+            session.client.clone(),
+            None,
+        );
         self.store
             .save_answers(
                 session.account.id,
                 &stored,
                 &session.token_hash,
                 self.clock.now(),
+                &audit,
             )
             .await
             .map_err(internal)?;
-        self.audit(
-            Some(session.account.id),
-            AuditKind::AnswersSet,
-            session.client.clone(),
-            None,
-        )
-        .await;
+        count_event(AuditKind::AnswersSet);
         Ok(())
     }
 
@@ -91,18 +93,15 @@ impl Portal {
     ) -> Result<NewToken, AppError> {
         self.require_step(session, Step::ChangePassword)?;
         self.require_fresh_credentials(session, CredentialChange::Password)?;
-        let token = self
-            .replace_password(&session.account, new_password, confirm, true)
-            .await?
-            .ok_or(AppError::Internal)?;
-        self.audit(
-            Some(session.account.id),
-            AuditKind::PasswordChanged,
-            session.client.clone(),
-            None,
+        self.replace_password(
+            &session.account,
+            new_password,
+            confirm,
+            true,
+            (AuditKind::PasswordChanged, session.client.clone(), None),
         )
-        .await;
-        Ok(token)
+        .await?
+        .ok_or(AppError::Internal)
     }
 
     /// "Reset this practice account": in practice mode only, and only for an account of

@@ -327,15 +327,17 @@ impl Portal {
         self.clock.now()
     }
 
-    /// Checks a new password (the policy, the confirmation, the history) and stores it:
-    /// every session of the account ends; with `keep_signed_in` a new one starts and
-    /// its token is returned, otherwise (a forgot-password reset) nobody is signed in.
+    /// Checks a new password (the policy, the confirmation, the history) and stores it
+    /// with its audit event `record` (kind, client, detail): every session of the
+    /// account ends; with `keep_signed_in` a new one starts and its token is returned,
+    /// otherwise (a forgot-password reset) nobody is signed in.
     pub(crate) async fn replace_password(
         &self,
         account: &Account,
         new_password: &Secret,
         confirm: &Secret,
         keep_signed_in: bool,
+        record: (AuditKind, Option<String>, Option<&str>),
     ) -> Result<Option<NewToken>, AppError> {
         let mut violations = check_new_password(
             new_password.expose(),
@@ -362,6 +364,8 @@ impl Portal {
         }
         let new_hash = self.hasher.hash(new_password).await.map_err(hash_error)?;
         let session = keep_signed_in.then(NewToken::generate);
+        let (kind, client, detail) = record;
+        let audit = self.audit_event(Some(account.id), "self", kind, client, detail);
         self.store
             .replace_password(
                 account.id,
@@ -370,11 +374,13 @@ impl Portal {
                     new_session: session.as_ref().map(|(_, hash)| hash.as_slice()),
                     history: self.settings.password_history,
                     reset: !keep_signed_in,
+                    audit: &audit,
                 },
                 self.clock.now(),
             )
             .await
             .map_err(internal)?;
+        count_event(kind);
         Ok(session.map(|(token, _)| token))
     }
 
@@ -432,21 +438,40 @@ impl Portal {
         client: Option<String>,
         detail: Option<&str>,
     ) {
-        // Every security event is also a Prometheus counter: sign-ins, failures,
-        // lockouts, onboarding steps completed, resets…
-        metrics::counter!("portal_events_total", "kind" => kind.as_str()).increment(1);
-        let event = AuditEvent {
+        count_event(kind);
+        let event = self.audit_event(account_id, actor, kind, client, detail);
+        if let Err(error) = self.store.audit(event).await {
+            tracing::error!(%error, kind = kind.as_str(), "could not write audit event");
+        }
+    }
+
+    /// An event of this moment, for a store operation that writes it in the same
+    /// transaction as the change it records (sign-in, answers, password): the change
+    /// and its record are committed together or not at all, in one round trip fewer.
+    /// Counted with [`count_event`] once the operation succeeded.
+    pub(crate) fn audit_event(
+        &self,
+        account_id: Option<i64>,
+        actor: &str,
+        kind: AuditKind,
+        client: Option<String>,
+        detail: Option<&str>,
+    ) -> AuditEvent {
+        AuditEvent {
             at: self.clock.now(),
             account_id,
             actor: actor.to_string(),
             kind: kind.to_string(),
             client,
             detail: detail.map(str::to_string),
-        };
-        if let Err(error) = self.store.audit(event).await {
-            tracing::error!(%error, kind = kind.as_str(), "could not write audit event");
         }
     }
+}
+
+/// Every security event is also a Prometheus counter: sign-ins, failures, lockouts,
+/// onboarding steps completed, resets…
+pub(crate) fn count_event(kind: AuditKind) {
+    metrics::counter!("portal_events_total", "kind" => kind.as_str()).increment(1);
 }
 
 pub(crate) fn internal(error: StoreError) -> AppError {

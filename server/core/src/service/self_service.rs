@@ -285,16 +285,19 @@ impl Portal {
         if account.role != Role::Student {
             return Err(AppError::StaffResetRefused);
         }
-        self.replace_password(&account, new_password, confirm, false)
-            .await?;
-        self.store.delete_challenge(&hash).await.map_err(internal)?;
-        self.audit(
-            Some(id),
-            AuditKind::PasswordReset,
-            client,
-            Some("with the security questions; every session ended"),
+        self.replace_password(
+            &account,
+            new_password,
+            confirm,
+            false,
+            (
+                AuditKind::PasswordReset,
+                client,
+                Some("with the security questions; every session ended"),
+            ),
         )
-        .await;
+        .await?;
+        self.store.delete_challenge(&hash).await.map_err(internal)?;
         Ok(())
     }
 
@@ -389,17 +392,18 @@ impl Portal {
                 .await
                 .map_err(internal)?,
         }
-        let token = self
-            .replace_password(account, new_password, confirm, true)
-            .await?
-            .ok_or(AppError::Internal)?;
-        self.audit(
-            Some(account.id),
-            AuditKind::PasswordChanged,
-            session.client.clone(),
-            Some("SSPR; other sessions ended"),
+        self.replace_password(
+            account,
+            new_password,
+            confirm,
+            true,
+            (
+                AuditKind::PasswordChanged,
+                session.client.clone(),
+                Some("SSPR; other sessions ended"),
+            ),
         )
-        .await;
-        Ok(token)
+        .await?
+        .ok_or(AppError::Internal)
     }
 }

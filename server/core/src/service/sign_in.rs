@@ -4,7 +4,9 @@
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
 
-use super::{hash_error, internal, Checked, NewToken, Portal, SignInSlot, STALE_CLAIM_SECS};
+use super::{
+    count_event, hash_error, internal, Checked, NewToken, Portal, SignInSlot, STALE_CLAIM_SECS,
+};
 use crate::ports::{Account, AccountId, FailureOutcome, HashUpgrade};
 use crate::throttle::ClientThrottle;
 use domain::audit::{AuditKind, Throttled};
@@ -127,17 +129,18 @@ impl Portal {
             new_hash,
         });
         let (token, hash) = NewToken::generate();
-        self.store
-            .start_session(&hash, account.id, self.clock.now(), upgrade)
-            .await
-            .map_err(internal)?;
-        self.audit(
+        let audit = self.audit_event(
             Some(account.id),
+            "self",
             AuditKind::SignIn,
             client,
             upgrade.map(|_| "password hash upgraded to the current parameters"),
-        )
-        .await;
+        );
+        self.store
+            .start_session(&hash, account.id, self.clock.now(), upgrade, &audit)
+            .await
+            .map_err(internal)?;
+        count_event(AuditKind::SignIn);
         let state = JourneyState {
             signed_in: true,
             temporary_password: account.temporary_password,
