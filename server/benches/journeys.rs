@@ -190,10 +190,15 @@ async fn measure(database: Database, secs: f64, rounds: usize) {
     for round in 1..=rounds {
         let raw = raw_rate(workers, secs).await;
         let phase = run_journeys(&base, &next, clients, secs).await;
+        let ops = phase.hash_jobs / phase.journeys.max(1) as f64;
+        let rate = phase.journeys as f64 / phase.secs;
+        // The round's own ratio: how far one round is from the next says how much the
+        // machine drifted (the raw rate alone moves by up to 10 % between rounds on a
+        // shared VM), i.e. how far the run's figure can be trusted.
         println!(
-            "  round {round}: raw {raw:>6.1}/s   journeys {:>5.2}/s   argon2 ops/journey {:.2}",
-            phase.journeys as f64 / phase.secs,
-            phase.hash_jobs / phase.journeys.max(1) as f64
+            "  round {round}: raw {raw:>6.1}/s   journeys {rate:>5.2}/s   argon2 ops/journey {ops:.2}   \
+             ratio {:.3}",
+            rate * ops / raw
         );
         raw_sum += raw;
         journeys += phase.journeys;
