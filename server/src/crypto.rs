@@ -2,6 +2,14 @@
 //! under a concurrency limit: at most `workers` hashes run at once, at most `queue`
 //! more wait, and anything beyond that is refused at once as [`HashError::Busy`]
 //! (the caller answers 503) instead of piling up memory.
+//!
+//! The hashes run on `workers` threads of their own that take the next job from the
+//! queue as soon as one ends. Handing each job to tokio's blocking pool once a slot
+//! was free instead (a semaphore, then `spawn_blocking`) left the cores idle while the
+//! next waiting request was woken to start its job: with the queue full, 7–8 % of the
+//! CPU idle, 15 % fewer raw verifications and 8 % fewer HTTP sign-ins per second
+//! (`cargo bench -p server --bench throughput` on the 2-core VM: 115 against 133 /s,
+//! 109 against 118 /s).
 
 use std::sync::Arc;
 
@@ -36,10 +44,12 @@ impl HashCost {
 }
 
 pub struct Argon2Hasher {
-    params: Params,
-    running: Arc<Semaphore>,
+    /// The queue the worker threads take jobs from; dropped with the hasher, which
+    /// ends them.
+    jobs: flume::Sender<Job>,
+    /// Jobs a worker is running now.
+    running: Arc<std::sync::atomic::AtomicUsize>,
     admitted: Arc<Semaphore>,
-    workers: usize,
     capacity: usize,
     memory: Arc<MemoryPool>,
     dummy_hash: String,
@@ -99,6 +109,30 @@ impl MemoryPool {
     }
 }
 
+/// A hash job as a worker runs it: with the hasher's parameters and the worker's buffer.
+type Job = Box<dyn FnOnce(&Params, &mut Vec<Block>) + Send>;
+
+/// One hash worker: runs the queue's jobs one after the other until the hasher is gone.
+fn work(
+    jobs: flume::Receiver<Job>,
+    params: Params,
+    pool: Arc<MemoryPool>,
+    running: Arc<std::sync::atomic::AtomicUsize>,
+    workers: usize,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
+    while let Ok(job) = jobs.recv() {
+        running.fetch_add(1, Relaxed);
+        let mut memory = pool.take();
+        // A panicking job fails its own request (its answer channel is dropped), not
+        // the worker.
+        let _ =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&params, &mut memory)));
+        pool.give_back(memory, workers);
+        running.fetch_sub(1, Relaxed);
+    }
+}
+
 impl Argon2Hasher {
     /// `workers` hashes run at once; `queue` more may wait for a worker.
     pub fn new(cost: HashCost, workers: usize, queue: usize) -> Result<Self, HashError> {
@@ -112,11 +146,25 @@ impl Argon2Hasher {
             &mut buffer,
         )?;
         memory.give_back(buffer, workers.max(1));
+        let (jobs, queue_end) = flume::unbounded::<Job>();
+        let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        for n in 0..workers.max(1) {
+            let (queue_end, params, memory, running) = (
+                queue_end.clone(),
+                params.clone(),
+                memory.clone(),
+                running.clone(),
+            );
+            let workers = workers.max(1);
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || work(queue_end, params, memory, running, workers))
+                .map_err(|e| HashError::Failed(format!("could not start a hash worker: {e}")))?;
+        }
         Ok(Self {
-            params,
-            running: Arc::new(Semaphore::new(workers.max(1))),
+            jobs,
+            running,
             admitted: Arc::new(Semaphore::new(workers.max(1) + queue)),
-            workers: workers.max(1),
             capacity: workers.max(1) + queue,
             memory,
             dummy_hash,
@@ -132,28 +180,22 @@ impl Argon2Hasher {
             metrics::counter!("portal_hash_refused_total").increment(1);
             HashError::Busy
         })?;
-        let running = self
-            .running
-            .clone()
-            .acquire_owned()
+        // The admission goes with the job, not with this future: a request dropped while
+        // its hash waits or runs (the client went away) keeps its place until the hash
+        // is done, so the queue never holds more than it admitted. Only the `workers`
+        // threads run jobs, so at most `workers` buffers exist, whatever the
+        // cancellations.
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |params: &Params, memory: &mut Vec<Block>| {
+            let _admitted = admitted;
+            let _ = answer.send(job(params, memory));
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| HashError::Failed("the hash workers have stopped".to_string()))?;
+        let done = answered
             .await
-            .map_err(|_| HashError::Busy)?;
-        let params = self.params.clone();
-        let pool = self.memory.clone();
-        let workers = self.workers;
-        // The permits go with the blocking job, not with this future: a request dropped
-        // while its hash runs (the client went away) must not let another hash start on
-        // another buffer. At most `workers` jobs hold a running permit, so at most
-        // `workers` buffers exist, whatever the cancellations.
-        let done = tokio::task::spawn_blocking(move || {
-            let _permits = (admitted, running);
-            let mut memory = pool.take();
-            let result = job(&params, &mut memory);
-            pool.give_back(memory, workers);
-            result
-        })
-        .await
-        .map_err(|e| HashError::Failed(e.to_string()));
+            .map_err(|_| HashError::Failed("a hash job failed".to_string()));
         metrics::counter!("portal_hash_jobs_total").increment(1);
         done
     }
@@ -293,7 +335,7 @@ impl SecretHasher for Argon2Hasher {
 
     fn load(&self) -> (usize, usize) {
         let admitted = self.capacity - self.admitted.available_permits();
-        let running = self.workers - self.running.available_permits();
+        let running = self.running.load(std::sync::atomic::Ordering::Relaxed);
         (running, admitted.saturating_sub(running))
     }
 
