@@ -138,6 +138,7 @@ impl Argon2Hasher {
     pub fn new(cost: HashCost, workers: usize, queue: usize) -> Result<Self, HashError> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
             .map_err(|e| HashError::Failed(e.to_string()))?;
+        let workers = workers.max(1);
         let memory = Arc::new(MemoryPool::new(&params));
         let mut buffer = memory.take();
         let dummy_hash = hash_blocking(
@@ -145,17 +146,16 @@ impl Argon2Hasher {
             "not a real password: timing equaliser",
             &mut buffer,
         )?;
-        memory.give_back(buffer, workers.max(1));
+        memory.give_back(buffer, workers);
         let (jobs, queue_end) = flume::unbounded::<Job>();
         let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        for n in 0..workers.max(1) {
+        for n in 0..workers {
             let (queue_end, params, memory, running) = (
                 queue_end.clone(),
                 params.clone(),
                 memory.clone(),
                 running.clone(),
             );
-            let workers = workers.max(1);
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
                 .spawn(move || work(queue_end, params, memory, running, workers))
@@ -164,8 +164,8 @@ impl Argon2Hasher {
         Ok(Self {
             jobs,
             running,
-            admitted: Arc::new(Semaphore::new(workers.max(1) + queue)),
-            capacity: workers.max(1) + queue,
+            admitted: Arc::new(Semaphore::new(workers + queue)),
+            capacity: workers + queue,
             memory,
             dummy_hash,
         })

@@ -37,12 +37,6 @@ const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen_at = $2 \
      WHERE token_hash = $1 AND $3 AND last_seen_at < $2 \
        AND $2 - last_seen_at < $4 AND $2 - created_at < $5";
 
-/// One audit event: at `$1`, account `$2`, actor `$3`, kind `$4`, client `$5`, detail
-/// `$6` (alone, or inside the transaction of the change it records).
-const INSERT_AUDIT: &str =
-    "INSERT INTO audit_events (at, account_id, actor, kind, client, detail) \
-     VALUES ($1, $2, $3, $4, $5, $6)";
-
 /// A session record from a row holding [`SESSION_COLUMNS`].
 fn session_from_row<R>(row: &R) -> Result<SessionRecord, StoreError>
 where

@@ -190,7 +190,7 @@ macro_rules! shared_sql {
         rows.iter().map(account_from_row).collect()
     }};
     // One statement, run for its effect.
-    (execute, $sql:expr, $pool:expr $(, $arg:expr)* $(,)?) => {{
+    (execute, $sql:literal, $pool:expr $(, $arg:expr)* $(,)?) => {{
         sqlx::query($sql)
             $(.bind($arg))*
             .execute($pool)
@@ -354,7 +354,7 @@ macro_rules! sql_store {
         };
         use sqlx::Row;
 
-        use crate::{parse_slots, slots_text, ACCOUNT_COLUMNS, INSERT_AUDIT};
+        use crate::{parse_slots, slots_text, ACCOUNT_COLUMNS};
         use super::db_error;
 
         /// A new session row, inside the caller's transaction (sign-in, password change).
@@ -379,22 +379,25 @@ macro_rules! sql_store {
             Ok(())
         }
 
-        /// An audit event, inside the transaction of the change it records: both are
-        /// committed or neither.
-        async fn insert_audit(
-            tx: &mut sqlx::Transaction<'_, $db>,
-            event: &AuditEvent,
-        ) -> Result<(), StoreError> {
-            sqlx::query(INSERT_AUDIT)
-                .bind(event.at)
-                .bind(event.account_id)
-                .bind(&event.actor)
-                .bind(&event.kind)
-                .bind(&event.client)
-                .bind(&event.detail)
-                .execute(&mut **tx)
-                .await
-                .map_err(db_error)?;
+        /// An audit event: on its own (the pool), or inside the transaction of the
+        /// change it records, so both are committed or neither.
+        async fn insert_audit<'e, E>(executor: E, event: &AuditEvent) -> Result<(), StoreError>
+        where
+            E: sqlx::Executor<'e, Database = $db>,
+        {
+            sqlx::query(
+                "INSERT INTO audit_events (at, account_id, actor, kind, client, detail) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(event.at)
+            .bind(event.account_id)
+            .bind(&event.actor)
+            .bind(&event.kind)
+            .bind(&event.client)
+            .bind(&event.detail)
+            .execute(executor)
+            .await
+            .map_err(db_error)?;
             Ok(())
         }
 
@@ -625,7 +628,7 @@ macro_rules! sql_store {
                 if let Some(token_hash) = replacement.new_session {
                     insert_session(&mut tx, token_hash, account, now).await?;
                 }
-                insert_audit(&mut tx, replacement.audit).await?;
+                insert_audit(&mut *tx, replacement.audit).await?;
                 tx.commit().await.map_err(db_error)
             }
 
@@ -669,7 +672,7 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
-                insert_audit(&mut tx, audit).await?;
+                insert_audit(&mut *tx, audit).await?;
                 tx.commit().await.map_err(db_error)
             }
         }
@@ -687,7 +690,7 @@ macro_rules! sql_store {
                 let mut tx = self.pool.begin().await.map_err(db_error)?;
                 confirm_password(&mut tx, account, upgrade, Some(now)).await?;
                 insert_session(&mut tx, token_hash, account, now).await?;
-                insert_audit(&mut tx, audit).await?;
+                insert_audit(&mut *tx, audit).await?;
                 tx.commit().await.map_err(db_error)
             }
 
@@ -1281,17 +1284,7 @@ macro_rules! sql_store {
         #[async_trait]
         impl Audit for super::$store {
             async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
-                shared_sql!(
-                    execute,
-                    INSERT_AUDIT,
-                    &self.pool,
-                    event.at,
-                    event.account_id,
-                    &event.actor,
-                    &event.kind,
-                    &event.client,
-                    &event.detail
-                )
+                insert_audit(&self.pool, &event).await
             }
 
             async fn audit_history(&self, account: AccountId) -> Result<Vec<AuditEvent>, StoreError> {

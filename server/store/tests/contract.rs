@@ -96,6 +96,14 @@ fn recorded(account: AccountId, kind: &str) -> AuditEvent {
     }
 }
 
+/// Three stored answers, slots 0–2.
+fn three_answers() -> [StoredAnswer; 3] {
+    [0, 1, 2].map(|i| StoredAnswer {
+        question_id: format!("q{i}"),
+        answer_hash: format!("h{i}"),
+    })
+}
+
 /// The kinds of the account's audit trail, oldest first.
 async fn audit_kinds(store: &Arc<dyn Store>, account: AccountId) -> Vec<String> {
     store
@@ -321,16 +329,7 @@ async fn sessions_live_and_die(store: Arc<dyn Store>) {
         T0 + 20
     );
     store
-        .save_answers(
-            id,
-            &[0, 1, 2].map(|i| StoredAnswer {
-                question_id: format!("q{i}"),
-                answer_hash: format!("h{i}"),
-            }),
-            &token,
-            T0,
-            &recorded(id, "answers"),
-        )
+        .save_answers(id, &three_answers(), &token, T0, &recorded(id, "answers"))
         .await
         .expect("answers");
     let s = store.session(&token).await.expect("get").expect("s");
@@ -824,10 +823,7 @@ async fn a_practice_restart_clears_one_account_and_nothing_else(store: Arc<dyn S
         store
             .save_answers(
                 id,
-                &[0, 1, 2].map(|i| StoredAnswer {
-                    question_id: format!("q{i}"),
-                    answer_hash: format!("h{i}"),
-                }),
+                &three_answers(),
                 &[n; 32],
                 T0 + 2,
                 &recorded(id, "answers"),
@@ -1285,10 +1281,7 @@ async fn rows_that_break_the_schema_are_refused_and_change_nothing(store: Arc<dy
     let refused = store
         .save_answers(
             id,
-            &[0, 1, 2].map(|i| StoredAnswer {
-                question_id: format!("q{i}"),
-                answer_hash: format!("h{i}"),
-            }),
+            &three_answers(),
             &[1; 32],
             T0 + 5,
             &recorded(ghost, "answers"),
@@ -1418,16 +1411,7 @@ async fn staff_actions_end_sessions_attempts_and_streaks(store: Arc<dyn Store>) 
         .await
         .expect("start");
     store
-        .save_answers(
-            id,
-            &[0, 1, 2].map(|i| StoredAnswer {
-                question_id: format!("q{i}"),
-                answer_hash: format!("h{i}"),
-            }),
-            &[1; 32],
-            T0,
-            &recorded(id, "answers"),
-        )
+        .save_answers(id, &three_answers(), &[1; 32], T0, &recorded(id, "answers"))
         .await
         .expect("answers");
     store

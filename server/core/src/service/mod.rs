@@ -445,10 +445,10 @@ impl Portal {
         }
     }
 
-    /// An event of this moment, for a store operation that writes it in the same
-    /// transaction as the change it records (sign-in, answers, password): the change
-    /// and its record are committed together or not at all, in one round trip fewer.
-    /// Counted with [`count_event`] once the operation succeeded.
+    /// An audit event of this moment. [`Self::audit_as`] writes one on its own; a sign-in,
+    /// an answer set and a password change hand theirs to the store operation that
+    /// writes it in the change's own transaction (committed together or not at all, in
+    /// one round trip fewer) and count it with [`count_event`] once that succeeded.
     pub(crate) fn audit_event(
         &self,
         account_id: Option<i64>,
